@@ -1,0 +1,161 @@
+"""Command line: arguments → library calls → exit code.
+
+Exit codes: 0 success; 1 the book has errors (diagnostics printed); 2 usage or environment error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import FORMATTERS, has_errors
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def emit(diags, fmt: str, quiet: bool = False) -> None:
+    """Diagnostics go to stderr in text form, to stdout in machine formats (they are the result)."""
+    if fmt == "text":
+        if diags or not quiet:
+            sys.stderr.write(FORMATTERS["text"](diags))
+    else:
+        sys.stdout.write(FORMATTERS[fmt](diags))
+
+
+def load_or_exit(path, fmt):
+    from .load import LoadError, load_book
+    try:
+        return load_book(Path(path))
+    except LoadError as e:
+        emit(e.diagnostics, fmt)
+        raise SystemExit(EXIT_USAGE if e.diagnostics and e.diagnostics[0].code == "DL208" else EXIT_ERRORS)
+
+
+def cmd_check(args) -> int:
+    from .validate import validate
+    book, diags = load_or_exit(args.path, args.format)
+    only = None
+    if args.changed_since:
+        from .gate import affected_files
+        try:
+            only = affected_files(book, args.changed_since)
+        except RuntimeError as e:
+            print(f"dl500: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        diags = [d for d in diags if d.file in only]
+    diags += validate(book, only_files=only)
+    if not args.no_claims:
+        from .claims import cached_claim_diagnostics
+        diags += [d for d in cached_claim_diagnostics(book) if only is None or d.file in only]
+    if args.online:
+        from .validate.online import check_urls
+        diags += check_urls(book)
+    emit(diags, args.format, args.quiet)
+    if args.changed_since and os.environ.get("GITHUB_STEP_SUMMARY"):
+        from .gate import write_step_summary
+        write_step_summary(diags, os.environ["GITHUB_STEP_SUMMARY"])
+    return EXIT_ERRORS if has_errors(diags) else EXIT_OK
+
+
+def cmd_claims(args) -> int:
+    from .claims import run_claims
+    book, diags = load_or_exit(args.path, args.format)
+    result = run_claims(book, device=args.device, jobs=args.jobs, require_cuda=args.require == "cuda",
+                        use_cache=not args.no_cache, quiet=args.quiet, update_outputs=args.update_outputs)
+    diags = [d for d in diags if d.severity == "error"] + result.diagnostics
+    emit(diags, args.format, args.quiet)
+    if not args.quiet:
+        sys.stdout.write(result.summary() + "\n")
+    return EXIT_ERRORS if has_errors(diags) else EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from .build import build_book
+    book, diags = load_or_exit(args.path, "text")
+    return build_book(book, diags, args)
+
+
+def cmd_status(args) -> int:
+    if args.stamp:
+        from .stamp import stamp_files
+        book, _ = load_or_exit(args.path, "text")
+        return stamp_files(book, args.stamp)
+    from .status import run_status
+    return run_status(args)
+
+
+def cmd_import(args) -> int:
+    from .importer import run_import
+    return run_import(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dl500", description="Check, run and publish Deep Learning 500 Questions.")
+    p.add_argument("--version", action="version", version=f"dl500 {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp, formats=True):
+        sp.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
+        sp.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+        if formats:
+            sp.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+
+    c = sub.add_parser("check", help="validate the source of record")
+    common(c)
+    c.add_argument("--changed-since", metavar="REF", help="check only what changed since a git ref and what it affects")
+    c.add_argument("--no-claims", action="store_true", help="do not report cached claim results")
+    c.add_argument("--online", action="store_true", help="also check external URLs (cached; never by default)")
+    c.set_defaults(func=cmd_check)
+
+    cl = sub.add_parser("claims", help="run the checks behind numeric claims and runnable code")
+    common(cl)
+    cl.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
+    cl.add_argument("--jobs", type=int, default=0, help="worker processes (default: the core count)")
+    cl.add_argument("--require", choices=["cuda"], help="fail when the named device is missing")
+    cl.add_argument("--no-cache", action="store_true", help="run every check again")
+    cl.add_argument("--update-outputs", action="store_true", help="rewrite .output blocks from a real CPU run")
+    cl.set_defaults(func=cmd_claims)
+
+    b = sub.add_parser("build", help="build the PDF and EPUB editions and the translation report")
+    common(b, formats=False)
+    b.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
+    b.add_argument("--format", dest="formats", action="append", choices=["pdf", "epub", "html"],
+                   help="pdf, epub or html (repeatable; default: pdf and epub)")
+    b.add_argument("--jobs", type=int, default=0)
+    b.add_argument("--keep-going", action="store_true", help="publish despite validation errors, and say what")
+    b.add_argument("--out", default=None, help="output folder (default: build/ beside source/)")
+    b.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("status", help="translation status report")
+    common(s, formats=False)
+    s.add_argument("--since", metavar="REF", help="what changed since a git ref")
+    s.add_argument("--stamp", metavar="FILE", action="append", help="record the original's current hash in a translation")
+    s.add_argument("--out", default=None)
+    s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
+    s.set_defaults(func=cmd_status)
+
+    i = sub.add_parser("import", help="import a legacy Markdown book")
+    i.add_argument("legacy", help="the legacy repository")
+    i.add_argument("--out", required=True)
+    i.add_argument("--chapters", help="chapter numbers to take, e.g. 1-18 or 1,3,5")
+    i.add_argument("--variants", help="YAML mapping chapter number -> folder, for doubled chapters")
+    i.add_argument("--update", action="store_true", help="re-import into an existing tree, keeping its ids")
+    i.add_argument("-q", "--quiet", action="store_true")
+    i.set_defaults(func=cmd_import)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
+    except NotImplementedError as e:
+        print(f"dl500 {args.command}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,306 @@
+"""Load source/ into the book model, keeping where every value came from; bad input becomes diagnostics."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .diagnostics import ERROR, WARNING, diag
+from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers
+
+QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
+MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
+
+
+class LoadError(Exception):
+    """The book cannot be loaded at all (no book.yaml, or it is not YAML); diagnostics say why."""
+
+    def __init__(self, diagnostics):
+        super().__init__("book cannot be loaded")
+        self.diagnostics = diagnostics
+
+
+def find_book_root(path: Path) -> Path | None:
+    """Accept the book folder itself or a project folder holding source/book.yaml."""
+    path = Path(path)
+    if (path / "book.yaml").is_file():
+        return path.resolve()
+    if (path / "source" / "book.yaml").is_file():
+        return (path / "source").resolve()
+    return None
+
+
+def display_path(path: Path, root: Path) -> str:
+    """Paths in diagnostics: relative to the working directory when inside it (what CI annotations need)."""
+    path = Path(path)
+    for base in (Path.cwd(), root.parent):
+        try:
+            return os.path.relpath(path, base) if path.is_relative_to(base) else str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+@lru_cache(maxsize=None)
+def schema_validator(name: str):
+    text = resources.files("pipeline.schema").joinpath(f"{name}.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.allow_duplicate_keys = False
+    return y
+
+
+def parse_yaml(text: str, rel: str, line_offset: int = 0):
+    """Parse YAML keeping positions; on a syntax error return a DL101 at the parser's line and column."""
+    try:
+        return _yaml().load(text), []
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        col = mark.column + 1 if mark else 1
+        problem = (e.problem or str(e)).strip()
+        return None, [diag("DL101", rel, line, col, f"invalid YAML: {problem}",
+                           "check indentation, colons and quotes on this line")]
+    except YAMLError as e:
+        return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML: {e}", "")]
+
+
+def node_pos(data, path, rel: str, line_offset: int = 0) -> tuple[int, int]:
+    """The line and column of the value at `path` (or of its deepest ancestor ruamel knows)."""
+    line, col = 1, 1
+    node = data
+    for key in path:
+        try:
+            if isinstance(node, CommentedMap) and key in node:
+                ln, cl = node.lc.key(key)
+                line, col = ln + 1, cl + 1
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+                ln, cl = node.lc.item(key)
+                line, col = ln + 1, cl + 1
+            node = node[key]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line + line_offset, col
+
+
+def schema_diagnostics(data, schema: str, rel: str, line_offset: int = 0) -> list:
+    """Validate against a shipped JSON Schema; map each error to a stable code and a source position."""
+    out = []
+    validator = schema_validator(schema)
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(err.absolute_path)
+        where = "/".join(map(str, path)) or "(top level)"
+        if err.validator == "required":
+            missing = err.message.split("'")[1] if "'" in err.message else err.message
+            line, col = node_pos(data, path, rel, line_offset)
+            out.append(diag("DL102", rel, line, col, f"missing required key '{missing}' in {where}",
+                            f"add '{missing}:' here; see {schema}.schema.json"))
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for key in err.instance:
+                if key not in allowed:
+                    line, col = node_pos(data, [*path, key], rel, line_offset)
+                    out.append(diag("DL103", rel, line, col, f"unknown key '{key}' in {where}",
+                                    f"allowed keys: {', '.join(sorted(allowed))}"))
+        elif err.validator == "oneOf" and isinstance(err.instance, dict) and "section" not in err.instance:
+            line, col = node_pos(data, path, rel, line_offset)
+            out.append(diag("DL104", rel, line, col, f"outline item at {where} is neither a question id nor a section",
+                            "write a question id, or a mapping with section:, title: and items:"))
+        else:
+            line, col = node_pos(data, path, rel, line_offset)
+            msg = err.message if len(err.message) < 160 else err.message[:157] + "..."
+            out.append(diag("DL104", rel, line, col, f"{where}: {msg}", f"see {schema}.schema.json"))
+    return out
+
+
+def split_front_matter(text: str):
+    """Return (yaml_text, body, body_line) or None when the file does not start with a --- block."""
+    if not text.startswith("---\n"):
+        return None
+    end = text.find("\n---\n", 3)
+    if end < 0:
+        if text.endswith("\n---"):
+            end = len(text) - 4
+        else:
+            return None
+    yaml_text = text[4:end + 1]
+    body_start = end + 5
+    body_line = yaml_text.count("\n") + 3
+    return yaml_text, text[body_start:], body_line
+
+
+def read_text(path: Path, rel: str):
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return None, [diag("DL107", rel, 1, 1, f"not UTF-8: {e.reason} at byte {e.start}", "save the file as UTF-8")]
+    return text.replace("\r\n", "\n"), []
+
+
+def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str):
+    """Parse one question file; return (QuestionText | None, diagnostics)."""
+    text, diags = read_text(path, rel)
+    if text is None:
+        return None, diags
+    parts = split_front_matter(text)
+    if parts is None:
+        return None, [diag("DL105", rel, 1, 1, "the file does not start with a '---' front-matter block",
+                           "start the file with ---, id:, title:, contributors:, then ---")]
+    yaml_text, body, body_line = parts
+    data, diags = parse_yaml(yaml_text, rel, line_offset=1)
+    if data is None:
+        return None, diags
+    if not isinstance(data, dict):
+        return None, [diag("DL105", rel, 2, 1, "front matter is not a mapping", "write key: value lines")]
+    diags = schema_diagnostics(data, "question", rel, line_offset=1)
+    positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
+    if data.get("id") != qid and isinstance(data.get("id"), str):
+        p = positions["id"]
+        diags.append(diag("DL106", rel, p.line, p.col, f"id '{data['id']}' but the file is named {qid}.{lang}.md",
+                          f"rename the file to {data['id']}.{lang}.md or set id: {qid}"))
+    tr = data.get("translation")
+    if lang != primary and not isinstance(tr, dict):
+        diags.append(diag("DL102", rel, 1, 1, "a translation needs a 'translation:' block (status, source_hash)",
+                          "add translation: {status: draft, translators: [...], source_hash: ...}; "
+                          "`dl500 status --stamp FILE` fills the hash"))
+    if lang == primary and tr is not None:
+        p = positions["translation"]
+        diags.append(diag("DL103", rel, p.line, p.col, "the original-language file has a 'translation:' block",
+                          "remove it; only translations record a status and source hash"))
+    if any(d.severity == ERROR and d.code in ("DL102", "DL104") for d in diags) and not isinstance(
+            data.get("title"), str):
+        return None, diags
+    tr = tr if isinstance(tr, dict) and lang != primary else {}
+    qt = QuestionText(
+        qid=qid, lang=lang, path=path, rel=rel,
+        title=str(data.get("title", "")),
+        contributors=tuple(str(c) for c in (data.get("contributors") or []) if isinstance(c, str)),
+        body=body, body_line=body_line, meta=dict(data), positions=positions,
+        status=str(tr.get("status")) if tr.get("status") else (None if lang == primary else "draft"),
+        translators=tuple(str(t) for t in (tr.get("translators") or [])),
+        source_hash=str(tr.get("source_hash")) if tr.get("source_hash") else None,
+    )
+    return qt, diags
+
+
+def build_items(items, rel: str, data_path: list, data, depth: int, diags: list):
+    """Turn a chapter.yaml outline into Group/QuestionRef items, reporting depth and emptiness."""
+    out = []
+    for i, item in enumerate(items or []):
+        line, col = node_pos(data, [*data_path, i], rel)
+        if isinstance(item, str):
+            out.append(QuestionRef(item, Pos(rel, line, col)))
+        elif isinstance(item, dict) and isinstance(item.get("section"), str):
+            gid = item["section"]
+            if depth + 1 > MAX_GROUP_DEPTH:
+                diags.append(diag("DL205", rel, line, col,
+                                  f"section '{gid}' is nested {depth + 1} levels deep; at most {MAX_GROUP_DEPTH} "
+                                  "(section, sub-section) are allowed",
+                                  "move its questions into the enclosing sub-section or split the chapter"))
+            sub = item.get("items") or []
+            if not sub:
+                diags.append(diag("DL206", rel, line, col, f"section '{gid}' has no items",
+                                  "list question ids under items:, or remove the section"))
+            title = dict(item.get("title") or {}) if isinstance(item.get("title"), dict) else {}
+            children = build_items(sub, rel, [*data_path, i, "items"], data, depth + 1, diags)
+            out.append(Group(gid, title, children, Pos(rel, line, col), depth + 1))
+    return tuple(out)
+
+
+def load_book(path: Path):
+    """Load the book at `path`. Returns (Book, diagnostics); raises LoadError when there is no book to speak of."""
+    root = find_book_root(Path(path))
+    if root is None:
+        raise LoadError([diag("DL208", str(Path(path) / "book.yaml"), 1, 1,
+                              f"no book.yaml in {path} or {Path(path) / 'source'}",
+                              "run dl500 in the project folder, or pass the folder that holds book.yaml")])
+    diags = []
+    book_rel = display_path(root / "book.yaml", root)
+    text, d = read_text(root / "book.yaml", book_rel)
+    diags += d
+    data, d = parse_yaml(text or "", book_rel)
+    diags += d
+    if not isinstance(data, dict):
+        if not d:
+            diags.append(diag("DL104", book_rel, 1, 1, "book.yaml is not a mapping", "see book.schema.json"))
+        raise LoadError(diags)
+    diags += schema_diagnostics(data, "book", book_rel)
+
+    langs = data.get("languages") if isinstance(data.get("languages"), dict) else {}
+    primary = str(langs.get("primary", "zh"))
+    translations = tuple(str(x) for x in (langs.get("translations") or []) if isinstance(x, str))
+    chapters = []
+    texts = {}
+    strays = []
+    seen_chapter_ids = {}
+    folders = [c for c in (data.get("chapters") or []) if isinstance(c, str)]
+    for i, folder in enumerate(folders):
+        line, col = node_pos(data, ["chapters", i], book_rel)
+        cdir = root / folder
+        cfile = cdir / "chapter.yaml"
+        crel = display_path(cfile, root)
+        if not cfile.is_file():
+            diags.append(diag("DL208", book_rel, line, col, f"chapter folder '{folder}' has no chapter.yaml",
+                              f"create {crel} or remove '{folder}' from chapters:"))
+            continue
+        ctext, d = read_text(cfile, crel)
+        diags += d
+        cdata, d = parse_yaml(ctext or "", crel)
+        diags += d
+        if not isinstance(cdata, dict):
+            continue
+        diags += schema_diagnostics(cdata, "chapter", crel)
+        cid = cdata.get("id") if isinstance(cdata.get("id"), str) else folder
+        if cid in seen_chapter_ids:
+            diags.append(diag("DL201", crel, *node_pos(cdata, ["id"], crel), f"chapter id '{cid}' is used twice",
+                              f"the other is in {seen_chapter_ids[cid]}; ids must be unique in the book"))
+        seen_chapter_ids[cid] = crel
+        title = dict(cdata.get("title")) if isinstance(cdata.get("title"), dict) else {}
+        items = build_items(cdata.get("outline") if isinstance(cdata.get("outline"), list) else [],
+                            crel, ["outline"], cdata, 0, diags)
+        chapters.append(Chapter(cid, folder, cdir, title, items, Pos(crel, 1, 1)))
+        for f in sorted(cdir.glob("*.md")):
+            m = QUESTION_FILE.match(f.name)
+            frel = display_path(f, root)
+            if not m:
+                strays.append((frel, None, None))
+                continue
+            qid, lang = m["qid"], m["lang"]
+            if lang not in (primary, *translations):
+                diags.append(diag("DL104", frel, 1, 1, f"language '{lang}' is not one of the book's languages",
+                                  f"book.yaml languages: {primary}, {', '.join(translations)}"))
+                continue
+            if (qid, lang) in texts:
+                other = texts[(qid, lang)].rel
+                diags.append(diag("DL201", frel, 1, 1, f"question id '{qid}' ({lang}) is defined twice",
+                                  f"the other file is {other}; ids must be unique in the whole book"))
+                continue
+            qt, d = load_question_text(f, frel, qid, lang, primary)
+            diags += d
+            if qt is not None:
+                texts[(qid, lang)] = qt
+    checks_dir = (root / str(data.get("checks", "../checks"))).resolve()
+    book = Book(
+        root=root, title=dict(data.get("title") or {}), primary=primary, translations=translations,
+        chapters=derive_numbers(chapters), texts=texts, options=dict(data.get("options") or {}),
+        meta={k: data.get(k) for k in ("id", "version", "edition", "license", "authors", "subtitle", "dependencies")},
+        checks_dir=checks_dir, pos=Pos(book_rel, 1, 1), stray_files=tuple(strays),
+    )
+    return book, diags
+
+
+__all__ = ["load_book", "LoadError", "find_book_root", "display_path", "WARNING"]

@@ -1,0 +1,5 @@
+"""Translation status (filled by the status issue)."""
+
+
+def run_status(args) -> int:
+    raise NotImplementedError("not built yet (issue 6)")

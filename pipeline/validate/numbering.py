@@ -1,0 +1,94 @@
+"""Numbering checks: numbers are derived from the outline, so a typed number in a title or prose is a defect."""
+
+from __future__ import annotations
+
+import re
+
+from ..diagnostics import WARNING, diag
+from ..model import iter_groups, number_index
+
+TITLE_NUMBER = re.compile(r"^\s*\**\s*(第?\s*\d+(?:\.\d+)+\.?|\d+\s*[、.．]\s)")
+
+
+def figure_index(book, body_of) -> dict[str, str]:
+    """fig id -> "chapter-n" numbers, in reading order of the original language."""
+    figs = {}
+    for ch in book.chapters:
+        n = 0
+        for _, ref in ((ch, r) for r in _refs(ch)):
+            qt = book.text(ref.qid, book.primary)
+            if qt is None:
+                continue
+            for span in body_of(qt).spans({"image"}):
+                fid = span.attrs.get("id")
+                if fid and fid not in figs:
+                    n += 1
+                    figs[fid] = f"{ch.number}-{n}"
+    return figs
+
+
+def _refs(ch):
+    from ..model import iter_question_refs
+    return iter_question_refs(ch.items)
+
+
+def reference_index(book, body_of) -> dict[str, tuple[str, str]]:
+    """Every id a cross-reference can name -> (kind, derived number)."""
+    idx = {k: (kind, num) for k, (kind, num, _) in number_index(book).items()}
+    for fid, num in figure_index(book, body_of).items():
+        idx.setdefault(fid, ("figure", num))
+    return idx
+
+
+def check(book, body_of) -> list:
+    out = []
+    idx = reference_index(book, body_of)
+    by_number = {}
+    for k, (kind, num) in idx.items():
+        if kind != "figure":
+            by_number.setdefault(num, k)
+    for ch in book.chapters:
+        for lang, title in ch.title.items():
+            if TITLE_NUMBER.match(title):
+                out.append(diag("DL301", ch.pos.file, 1, 1, f"chapter title '{title}' ({lang}) carries a typed number",
+                                "remove it: chapter numbers come from the order in book.yaml"))
+        for g in iter_groups(ch.items):
+            for lang, title in g.title.items():
+                if TITLE_NUMBER.match(title):
+                    out.append(diag("DL301", g.pos.file, g.pos.line, g.pos.col,
+                                    f"section title '{title}' ({lang}) carries a typed number",
+                                    f"remove it: this section is numbered {g.number} from the outline"))
+    for (qid, lang), qt in sorted(book.texts.items()):
+        if TITLE_NUMBER.match(qt.title):
+            p = qt.positions.get("title")
+            num = idx.get(qid, ("", "?"))[1]
+            out.append(diag("DL301", qt.rel, p.line if p else 1, p.col if p else 1,
+                            f"title '{qt.title}' carries a typed number",
+                            f"remove it: this question is numbered {num} from the outline"))
+        body = body_of(qt)
+        for span in body.spans({"link", "typed-ref"}):
+            if span.kind == "link" and span.url.startswith("#"):
+                target = span.url[1:]
+                m = re.search(r"\d+(?:\.\d+)+", span.text)
+                if m and target in idx and m.group(0) != idx[target][1]:
+                    out.append(diag("DL302", qt.rel, span.line, span.col,
+                                    f"link text says {m.group(0)} but '{target}' is numbered {idx[target][1]}",
+                                    f"write [](#{target}) and let the build print the number"))
+            elif span.kind == "typed-ref" and not _inside_link(body, span):
+                num = span.text
+                target = by_number.get(num)
+                hint = (f"write [](#{target}) (that id is numbered {num} now)" if target
+                        else f"nothing is numbered {num}; reference the question by id: [](#question-id)")
+                sev = WARNING if target else "error"
+                code = "DL303" if target else "DL302"
+                out.append(diag(code, qt.rel, span.line, span.col,
+                                f"typed reference '{span.attrs['match'].strip()}'"
+                                + ("" if target else f" names no derived number"), hint, sev))
+    return out
+
+
+def _inside_link(body, span) -> bool:
+    for s in body.spans({"link"}):
+        if s.start <= span.start < s.end:
+            return True
+    return False
