@@ -31,7 +31,7 @@ def load_or_exit(path, fmt):
         return load_book(Path(path))
     except LoadError as e:
         emit(e.diagnostics, fmt)
-        raise SystemExit(EXIT_USAGE if e.diagnostics and e.diagnostics[0].code == "DL208" else EXIT_ERRORS)
+        raise SystemExit(EXIT_USAGE if e.diagnostics and e.diagnostics[0].code == "DL208" else EXIT_ERRORS) from None
 
 
 def cmd_check(args) -> int:

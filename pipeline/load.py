@@ -101,6 +101,7 @@ def schema_diagnostics(data, schema: str, rel: str, line_offset: int = 0) -> lis
     out = []
     validator = schema_validator(schema)
     for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        err = deepest(err)
         path = list(err.absolute_path)
         where = "/".join(map(str, path)) or "(top level)"
         if err.validator == "required":
@@ -124,6 +125,18 @@ def schema_diagnostics(data, schema: str, rel: str, line_offset: int = 0) -> lis
             msg = err.message if len(err.message) < 160 else err.message[:157] + "..."
             out.append(diag("DL104", rel, line, col, f"{where}: {msg}", f"see {schema}.schema.json"))
     return out
+
+
+def deepest(err):
+    """For oneOf/anyOf, the sub-error that reaches furthest into the document: that is where the mistake is."""
+    while err.context:
+        best = max(err.context, key=lambda e: len(e.absolute_path))
+        if len(best.absolute_path) <= len(err.absolute_path) and err.validator != "oneOf":
+            break
+        if len(best.absolute_path) <= len(err.absolute_path):
+            break
+        err = best
+    return err
 
 
 def split_front_matter(text: str):

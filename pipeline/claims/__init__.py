@@ -1,9 +1,416 @@
-"""Numeric claims and runnable code (filled by the claims issue)."""
+"""Claims: run the checks and runnable blocks the book cites, in worker processes, cached by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from ..diagnostics import ERROR, NOTE, WARNING, diag
+from ..load import display_path
+from ..validate import parsed_body
+from .discover import find_checks, find_claims, find_code_units, module_hash, static_diagnostics
+from .numbers import agree, compare, pick, suggest_text
+from .outputs import output_diff, outputs_match, rewrite_outputs
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MEMORY_MB = 2048
+
+
+@dataclass
+class ClaimsResult:
+    diagnostics: list = field(default_factory=list)
+    records: list = field(default_factory=list)
+    ran: int = 0
+    cached: int = 0
+    skipped: list = field(default_factory=list)
+    claims: int = 0
+    blocks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        errors = sum(1 for d in self.diagnostics if d.severity == ERROR)
+        s = (f"claims: {self.claims} claim(s), {self.blocks} runnable block(s); {self.ran} task(s) run, "
+             f"{self.cached} from cache; {errors} error(s); {self.seconds:.2f} s")
+        if self.skipped:
+            s += f"\nskipped on cuda (no GPU here): {len(self.skipped)} task(s)"
+        return s
+
+
+def versions() -> str:
+    out = []
+    for pkg in ("numpy", "torch"):
+        try:
+            out.append(f"{pkg}={metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{pkg}=none")
+    return ",".join(out)
+
+
+class Cache:
+    """One JSON file per key under .dl500-cache/claims/; writes are atomic."""
+
+    def __init__(self, folder: Path, enabled: bool = True):
+        self.folder = folder
+        self.enabled = enabled
+
+    def get(self, key: str):
+        if not self.enabled:
+            return None
+        try:
+            return json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, value) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(value), "utf-8")
+        os.replace(tmp, self.folder / f"{key}.json")
+
+
+def cache_dir(book) -> Path:
+    return book.root.parent / ".dl500-cache"
+
+
+def check_key(book, name: str, device: str) -> str:
+    module, func = name.split(".", 1)
+    h = hashlib.sha256(f"check\0{module_hash(book.checks_dir, module)}\0{func}\0{device}\0{versions()}".encode())
+    return "c-" + h.hexdigest()[:32]
+
+
+def code_key(book, unit, device: str) -> str:
+    parts = ["code", device, versions(), ",".join(sorted(allowed_modules(book)))]
+    parts += [rb.block.code for rb in unit.blocks] + unit.variables
+    return "b-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def allowed_modules(book) -> set:
+    return set(book.meta.get("dependencies") or []) | {"checks"}
+
+
+def limits(book) -> tuple[float, float]:
+    opts = book.options
+    return float(opts.get("claim_timeout", DEFAULT_TIMEOUT)), float(opts.get("claim_memory_mb", DEFAULT_MEMORY_MB))
 
 
 def cached_claim_diagnostics(book) -> list:
+    """What `dl500 check` reports about claims: static problems plus results already in the cache."""
+    return run_claims(book, device="cpu", cache_only=True, quiet=True).diagnostics
+
+
+def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, quiet=False,
+               update_outputs=False, cache_only=False) -> ClaimsResult:
+    t0 = time.monotonic()
+    res = ClaimsResult()
+    claims, d1 = find_claims(book, parsed_body)
+    units, d2 = find_code_units(book, parsed_body)
+    checks = find_checks(book.checks_dir)
+    res.diagnostics += d1 + d2 + static_diagnostics(book, claims, checks)
+    res.claims, res.blocks = len(claims), sum(len(u.blocks) for u in units)
+    cache = Cache(cache_dir(book) / "claims", enabled=use_cache)
+    timeout, memory = limits(book)
+    cited = sorted({c.check for c in claims if c.check in checks})
+
+    pool = None
+    cuda = False
+    if not cache_only and (cited or units):
+        from .pool import Pool
+        jobs = jobs or os.cpu_count() or 1
+        pool = Pool(str(book.root.parent), str(book.checks_dir), min(jobs, max(1, len(cited) + len(units))))
+        if device in ("cuda", "all"):
+            probe = pool.run({"kind": "probe"}, 120, memory)
+            cuda = bool(probe.reply and probe.reply.get("cuda"))
+    devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
+    if "cuda" in devices and not cuda and not cache_only:
+        if require_cuda:
+            res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
+                                        "--require cuda, but torch sees no CUDA device here",
+                                        "run on a machine with an NVIDIA GPU and a CUDA build of torch"))
+        devices = [d for d in devices if d != "cuda"]
+        res.skipped.append("cuda")
+
+    try:
+        check_results = _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet)
+        _record_checks(res, check_results)
+        code_results = _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cuda or cache_only)
+    finally:
+        if pool:
+            pool.close()
+    res.diagnostics += _compare_claims(book, claims, checks, check_results, code_results, devices, cache_only)
+    guards = {}
+    for c in claims:
+        if c.check:
+            guards.setdefault(c.check, []).append(f"{c.rel}:{c.line}")
+    for r in res.records:
+        r["claims"] = guards.get(r["check"], [])
+    if update_outputs:
+        _update_outputs(units, code_results)
+    if not cache_only:
+        _write_record(book, res)
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+def _progress(quiet: bool, total: int, label: str):
+    if quiet or total == 0:
+        return None
+    from rich.progress import Progress
+    p = Progress(transient=True, console=_stderr_console())
+    p.start()
+    return p, p.add_task(label, total=total)
+
+
+def _stderr_console():
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet) -> dict:
+    """(check name, device) -> reply dict (status ok/error/…) or outcome marker."""
+    out = {}
+    todo = []
+    for name in cited:
+        for dev in devices:
+            key = check_key(book, name, dev)
+            hit = cache.get(key)
+            if hit is not None:
+                out[(name, dev)] = hit
+                res.cached += 1
+            elif pool is not None:
+                todo.append((name, dev, key))
+    if not todo:
+        return out
+    prog = _progress(quiet, len(todo), "checks")
+
+    def done(item, outcome):
+        name, dev, key = item
+        rep = _outcome_to_reply(outcome)
+        rep["seconds"] = round(outcome.seconds, 4)
+        rep["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+        out[(name, dev)] = rep
+        if rep["status"] in ("ok", "not-applicable", "not-a-number", "error", "missing"):
+            cache.put(key, rep)
+        if prog:
+            prog[0].advance(prog[1])
+
+    pool.map(todo, lambda it: {"kind": "check", "module": it[0].split(".")[0], "func": it[0].split(".")[1],
+                               "device": it[1]}, lambda it: timeout, memory, done)
+    if prog:
+        prog[0].stop()
+    res.ran += len(todo)
+    return out
+
+
+def _record_checks(res, out) -> None:
+    for (name, dev), rep in sorted(out.items()):
+        res.records.append({"check": name, "device": dev, "status": rep.get("status"), "value": rep.get("value"),
+                            "seconds": rep.get("seconds"), "peak_rss_mb": rep.get("peak_rss_mb"),
+                            "claims": []})
+
+
+def _outcome_to_reply(outcome) -> dict:
+    if outcome.status == "reply":
+        return dict(outcome.reply)
+    if outcome.status == "timeout":
+        return {"status": "timeout", "seconds": outcome.seconds}
+    if outcome.status == "memory":
+        return {"status": "memory", "peak_rss_mb": outcome.peak_rss_mb}
+    return {"status": "crash", "returncode": (outcome.reply or {}).get("returncode"), "stderr": outcome.stderr_tail}
+
+
+def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cuda) -> dict:
+    """(qid, lang, device) -> reply dict for the question's blocks."""
+    out = {}
+    todo = []
+    for u in units:
+        wanted = [d for d in devices if u.device == "any" or d == u.device or (u.device == "cuda" and False)]
+        if u.device == "cpu":
+            wanted = ["cpu"] if "cpu" in devices else []
+        elif u.device == "cuda":
+            wanted = ["cuda"] if "cuda" in devices else []
+            if not wanted:
+                res.skipped.append(f"{u.rel} (device=cuda)")
+        for dev in wanted:
+            key = code_key(book, u, dev)
+            hit = cache.get(key)
+            if hit is not None:
+                out[(u.qid, u.lang, dev)] = hit
+                res.cached += 1
+            elif pool is not None:
+                todo.append((u, dev, key))
+    if not todo:
+        return out
+    prog = _progress(quiet, len(todo), "code blocks")
+
+    def done(item, outcome):
+        u, dev, key = item
+        rep = _outcome_to_reply(outcome)
+        out[(u.qid, u.lang, dev)] = rep
+        if rep["status"] == "done":
+            cache.put(key, rep)
+        if prog:
+            prog[0].advance(prog[1])
+
+    allowed = sorted(allowed_modules(book))
+    pool.map(todo, lambda it: {"kind": "code", "device": it[1], "allowed": allowed, "variables": it[0].variables,
+                               "blocks": [rb.block.code for rb in it[0].blocks]},
+             lambda it: sum(rb.timeout for rb in it[0].blocks), memory, done)
+    if prog:
+        prog[0].stop()
+    res.ran += len(todo)
+    res.diagnostics += _code_diagnostics(units, out)
+    return out
+
+
+def _code_diagnostics(units, results) -> list:
+    out = []
+    for u in units:
+        per_dev = {dev: results.get((u.qid, u.lang, dev)) for dev in ("cpu", "cuda")}
+        for dev, rep in per_dev.items():
+            if rep is None:
+                continue
+            first = u.blocks[0].block
+            if rep["status"] == "timeout":
+                out.append(diag("DL803", u.rel, first.line, 1, f"blocks of this question ran past their time limit "
+                                f"on {dev}", "make it faster, or raise timeout= on the block"))
+                continue
+            if rep["status"] in ("memory", "crash"):
+                what = "exceeded the memory limit" if rep["status"] == "memory" else \
+                    f"crashed the interpreter (exit {rep.get('returncode')})"
+                out.append(diag("DL806", u.rel, first.line, 1, f"code {what} on {dev}",
+                                (rep.get("stderr") or "").strip()[-200:] or "run the block alone to see why"))
+                continue
+            for rb, br in zip(u.blocks, rep.get("blocks", [])):
+                b = rb.block
+                if br["status"] == "undeclared":
+                    line = b.first_code_line + (br.get("line") or 1) - 1
+                    out.append(diag("DL804", u.rel, line, 1, f"imports '{br['module']}', which is not a declared "
+                                    "dependency", "use numpy, torch or the standard library, or add the package to "
+                                    "book.yaml dependencies and pyproject.toml"))
+                elif br["status"] == "error":
+                    line = b.first_code_line + (br.get("line") or 1) - 1
+                    out.append(diag("DL802", u.rel, line, 1, f"block raised on {dev}: {br['error']}",
+                                    br.get("traceback", "")[-300:]))
+                elif rb.output is not None and not outputs_match(rb.output.code, br["stdout"], rb.rtol):
+                    out.append(diag("DL801", u.rel, rb.output.line, 1,
+                                    f"output on {dev} differs from the output shown:\n{output_diff(rb.output.code, br['stdout'])}",
+                                    "fix the code or the shown output; `dl500 claims --update-outputs` rewrites it"))
+        cpu, gpu = per_dev["cpu"], per_dev["cuda"]
+        if cpu and gpu and cpu.get("status") == gpu.get("status") == "done":
+            for rb, a, b in zip(u.blocks, cpu["blocks"], gpu["blocks"]):
+                if a["status"] == b["status"] == "ok" and not outputs_match(a["stdout"], b["stdout"], rb.rtol):
+                    out.append(diag("DL708", u.rel, rb.block.line, 1, "CPU and CUDA print different output:\n"
+                                    + output_diff(a["stdout"], b["stdout"]), "add rtol= or round the printed values"))
+    return out
+
+
+def _compare_claims(book, claims, checks, check_results, code_results, devices, cache_only) -> list:
+    out = []
+    for c in claims:
+        if c.check:
+            if c.check not in checks:
+                continue
+            cf = checks[c.check]
+            where = f"{display_path(cf.file, book.root)}:{cf.line}"
+            per_dev = {}
+            for dev in devices:
+                rep = check_results.get((c.check, dev))
+                if rep is None:
+                    continue
+                d = _check_reply_diagnostic(book, c, dev, rep, where)
+                if d:
+                    out.append(d)
+                elif rep.get("status") == "ok":
+                    per_dev[dev] = rep["value"]
+            if "cpu" in per_dev and "cuda" in per_dev:
+                from .numbers import flatten_result
+                a, b = flatten_result(per_dev["cpu"]), flatten_result(per_dev["cuda"])
+                if not agree(a, b, rtol=c.rtol or 1e-5, atol=c.atol or 1e-8):
+                    out.append(diag("DL708", c.rel, c.line, c.col, f"{c.check}: CPU gives {a[:4]}, CUDA {b[:4]}",
+                                    "widen rtol= if the difference is expected, or fix the computation"))
+        elif c.var:
+            rep = code_results.get((c.qid, c.lang, "cpu"))
+            if rep is None or rep.get("status") != "done":
+                continue
+            val = rep.get("variables", {}).get(c.var)
+            if val is None:
+                out.append(diag("DL807", c.rel, c.line, c.col, f"claim [{c.text}] cites '{c.var}', which no runnable "
+                                "block of this question defines", "define it in a {.python .run} block above"))
+                continue
+            out += _value_diagnostics(c, val, f"variable {c.var}", "cpu", "")
+    return out
+
+
+def _check_reply_diagnostic(book, c, dev, rep, where):
+    st = rep.get("status")
+    wloc = rep.get("where") or []
+    if wloc:
+        f, ln = wloc[-1]
+        where = f"{display_path(Path(f), book.root)}:{ln}"
+    if st == "ok":
+        ds = _value_diagnostics(c, rep["value"], c.check, dev, where)
+        return ds[0] if ds else None
+    if st == "not-applicable":
+        return None
+    if st == "missing":
+        return diag("DL702", c.rel, c.line, c.col, f"'{c.check}' is not a function of its module", "define it")
+    if st == "error":
+        return diag("DL704", c.rel, c.line, c.col, f"{c.check} raised on {dev} at {where}: {rep.get('error')}",
+                    "fix the check; its traceback: " + " | ".join(rep.get("traceback", "").strip().split("\n")[-3:]))
+    if st == "timeout":
+        return diag("DL705", c.rel, c.line, c.col, f"{c.check} ran past its time limit on {dev} ({where})",
+                    "make the check faster (meta-device models, smaller inputs) or raise options.claim_timeout")
+    if st == "memory":
+        return diag("DL706", c.rel, c.line, c.col, f"{c.check} exceeded the memory limit on {dev} "
+                    f"({rep.get('peak_rss_mb')} MB, {where})", "build models on the meta device")
+    if st == "crash":
+        return diag("DL706", c.rel, c.line, c.col, f"{c.check} crashed the interpreter on {dev} "
+                    f"(exit {rep.get('returncode')}, {where})", (rep.get("stderr") or "").strip()[-200:] or
+                    "run the check alone to see why")
+    if st == "not-a-number":
+        return diag("DL707", c.rel, c.line, c.col, f"{c.check} on {dev} at {where}: {rep.get('error')}",
+                    "return an int, a float, a tuple of numbers or an array")
+    return None
+
+
+def _value_diagnostics(c, value, name, dev, where) -> list:
+    from .numbers import flatten_result
+    try:
+        vals = pick(flatten_result(value), c.index)
+    except (TypeError, IndexError) as e:
+        return [diag("DL707", c.rel, c.line, c.col, f"{name}: {e}", "return numbers; check index=")]
+    problem = compare(c.written, vals, c.rtol, c.atol)
+    if problem:
+        loc = f" ({where})" if where else ""
+        return [diag("DL701", c.rel, c.line, c.col, f"[{c.text}]: {problem} — {name} on {dev}{loc}",
+                     f"write [{suggest_text(vals, c.text)}] if the check is right, or fix the check")]
     return []
 
 
-def run_claims(book, **kwargs):
-    raise NotImplementedError("not built yet (issue 4)")
+def _update_outputs(units, results) -> None:
+    by_path = {}
+    for u in units:
+        rep = results.get((u.qid, u.lang, "cpu"))
+        if not rep or rep.get("status") != "done":
+            continue
+        for rb, br in zip(u.blocks, rep["blocks"]):
+            if br["status"] == "ok" and not rb.setup and (rb.output is None or rb.output.code != br["stdout"]):
+                by_path.setdefault(u.path, []).append((rb.block.end_line, rb.output, br["stdout"]))
+    for path, reps in by_path.items():
+        rewrite_outputs(path, reps)
+
+
+def _write_record(book, res) -> None:
+    out = book.root.parent / "build"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".claims.json.{os.getpid()}"
+    tmp.write_text(json.dumps({"checks": res.records, "skipped": res.skipped}, indent=1), "utf-8")
+    os.replace(tmp, out / "claims.json")
+
+
+__all__ = ["run_claims", "cached_claim_diagnostics", "ClaimsResult", "NOTE", "WARNING"]

@@ -47,6 +47,12 @@ def image_diagnostics(book, qt, span, url) -> list:
                      "the build reads no network: save the image beside the chapter (or generate it) and link it")]
     if not url:
         return [diag("DL402", qt.rel, span.line, span.col, "image with an empty path", "give the image's path")]
+    if is_generated_figure(qt.path.parent, url):
+        return []
+    if url.startswith("figures/"):
+        fn = url[len("figures/"):].rsplit(".", 1)[0].replace("-", "_")
+        return [diag("DL402", qt.rel, span.line, span.col, f"generated figure '{url}' has no function {fn}() "
+                     "in the chapter's figures.py", f"define {fn}() returning a matplotlib Figure in figures.py")]
     target = (qt.path.parent / url).resolve()
     if not target.is_relative_to(book.root):
         return [diag("DL403", qt.rel, span.line, span.col, f"image '{url}' is outside the book folder",
@@ -61,3 +67,14 @@ def _suggest(target: str, idx) -> str:
     import difflib
     close = difflib.get_close_matches(target, list(idx), n=1)
     return f"did you mean [](#{close[0]})?" if close else "check the id in chapter.yaml"
+
+
+def is_generated_figure(chapter_dir: Path, url: str) -> bool:
+    """figures/<name>.svg is drawn at build time by <name>() (hyphens → underscores) in the chapter's figures.py."""
+    if not url.startswith("figures/") or not url.endswith(".svg"):
+        return False
+    script = chapter_dir / "figures.py"
+    if not script.is_file():
+        return False
+    fn = url[len("figures/"):-4].replace("-", "_")
+    return re.search(rf"^def {re.escape(fn)}\(", script.read_text("utf-8"), re.M) is not None

@@ -58,7 +58,7 @@ def check(book, body_of) -> list:
                     out.append(diag("DL301", g.pos.file, g.pos.line, g.pos.col,
                                     f"section title '{title}' ({lang}) carries a typed number",
                                     f"remove it: this section is numbered {g.number} from the outline"))
-    for (qid, lang), qt in sorted(book.texts.items()):
+    for (qid, _lang), qt in sorted(book.texts.items()):
         if TITLE_NUMBER.match(qt.title):
             p = qt.positions.get("title")
             num = idx.get(qid, ("", "?"))[1]
@@ -83,7 +83,7 @@ def check(book, body_of) -> list:
                 code = "DL303" if target else "DL302"
                 out.append(diag(code, qt.rel, span.line, span.col,
                                 f"typed reference '{span.attrs['match'].strip()}'"
-                                + ("" if target else f" names no derived number"), hint, sev))
+                                + ("" if target else " names no derived number"), hint, sev))
     return out
 
 
