@@ -13,7 +13,7 @@ from pathlib import Path
 from ..diagnostics import ERROR, NOTE, WARNING, diag
 from ..load import display_path
 from ..validate import parsed_body
-from .discover import find_checks, find_claims, find_code_units, module_hash, static_diagnostics
+from .discover import drift_diagnostics, find_checks, find_claims, find_code_units, module_hash, static_diagnostics
 from .numbers import agree, compare, pick, suggest_text
 from .outputs import output_diff, outputs_match, rewrite_outputs
 
@@ -110,7 +110,7 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     claims, d1 = find_claims(book, parsed_body)
     units, d2 = find_code_units(book, parsed_body)
     checks = find_checks(book.checks_dir)
-    res.diagnostics += d1 + d2 + static_diagnostics(book, claims, checks)
+    res.diagnostics += d1 + d2 + static_diagnostics(book, claims, checks) + drift_diagnostics(book, units)
     res.claims, res.blocks = len(claims), sum(len(u.blocks) for u in units)
     cache = Cache(cache_dir(book) / "claims", enabled=use_cache)
     timeout, memory = limits(book)
@@ -235,6 +235,10 @@ def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cu
             wanted = ["cuda"] if "cuda" in devices else []
             if not wanted:
                 res.skipped.append(f"{u.rel} (device=cuda)")
+                if not cache_only_run(pool):
+                    b = u.blocks[0].block
+                    res.diagnostics.append(diag("DL711", u.rel, b.line, 1, "device=cuda block not run: no GPU here",
+                                                "run dl500 claims --device all on a machine with a GPU", NOTE))
         for dev in wanted:
             key = code_key(book, u, dev)
             hit = cache.get(key)
@@ -259,12 +263,16 @@ def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cu
     allowed = sorted(allowed_modules(book))
     pool.map(todo, lambda it: {"kind": "code", "device": it[1], "allowed": allowed, "variables": it[0].variables,
                                "blocks": [rb.block.code for rb in it[0].blocks]},
-             lambda it: sum(rb.timeout for rb in it[0].blocks), memory, done)
+             lambda it: sum(rb.timeout or timeout for rb in it[0].blocks), memory, done)
     if prog:
         prog[0].stop()
     res.ran += len(todo)
     res.diagnostics += _code_diagnostics(units, out)
     return out
+
+
+def cache_only_run(pool) -> bool:
+    return pool is None
 
 
 def _code_diagnostics(units, results) -> list:
@@ -327,6 +335,11 @@ def _compare_claims(book, claims, checks, check_results, code_results, devices, 
                     out.append(d)
                 elif rep.get("status") == "ok":
                     per_dev[dev] = rep["value"]
+            ran = [check_results.get((c.check, dev), {}).get("status") for dev in devices]
+            if not cache_only and ran and all(st == "not-applicable" for st in ran):
+                out.append(diag("DL711", c.rel, c.line, c.col, f"{c.check} runs only on "
+                                f"{', '.join(check_results[(c.check, devices[0])].get('devices', []))}; not checked here",
+                                "run dl500 claims --device all on a machine with a GPU", NOTE))
             if "cpu" in per_dev and "cuda" in per_dev:
                 from .numbers import flatten_result
                 a, b = flatten_result(per_dev["cpu"]), flatten_result(per_dev["cuda"])

@@ -37,7 +37,7 @@ class RunBlock:
     setup: bool
     device: str  # cpu, cuda, any
     rtol: float | None
-    timeout: float
+    timeout: float | None  # None: the book's claim_timeout
 
 
 @dataclass
@@ -111,7 +111,7 @@ def find_code_units(book, body_of) -> tuple[list[CodeUnit], list]:
                                   "add one, or run dl500 claims --update-outputs to write it", WARNING))
             dev = b.attrs.get("device", "cpu")
             runs.append(RunBlock(b, out, "setup" in b.classes, dev if dev in ("cpu", "cuda", "any") else "cpu",
-                                 _float(b.attrs.get("rtol")), _float(b.attrs.get("timeout")) or 10.0))
+                                 _float(b.attrs.get("rtol")), _float(b.attrs.get("timeout"))))
         if runs:
             var_claims = [s.attrs["from"] for s in body.spans({"claim"}) if s.attrs.get("from")]
             units.append(CodeUnit(qid, lang, qt.rel, qt.path, runs, sorted(set(var_claims))))
@@ -227,3 +227,53 @@ def _short(items) -> str:
 def _rel(book, path: Path) -> str:
     from ..load import display_path
     return display_path(path, book.root)
+
+
+def code_signature(code: str) -> tuple:
+    """The code's tokens without comments and string literals: what a translation must keep unchanged."""
+    import io
+    import tokenize
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
+            tokenize.ENDMARKER}
+    fstring = {getattr(tokenize, n) for n in ("FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return ("<untokenizable>", code)
+    return tuple("<str>" if t.type == tokenize.STRING or t.type in fstring else t.string
+                 for t in toks if t.type not in skip)
+
+
+def drift_diagnostics(book, units) -> list:
+    """A translation's runnable blocks must equal the original's except comments and strings."""
+    out = []
+    by_key = {(u.qid, u.lang): u for u in units}
+    for (qid, lang), u in sorted(by_key.items()):
+        if lang == book.primary:
+            continue
+        orig = by_key.get((qid, book.primary))
+        if orig is None:
+            if book.text(qid, book.primary) is not None:
+                out.append(diag("DL805", u.rel, u.blocks[0].block.line, 1, "the original has no runnable blocks",
+                                "remove .run here or add the same blocks to the original"))
+            continue
+        if len(orig.blocks) != len(u.blocks):
+            out.append(diag("DL805", u.rel, u.blocks[0].block.line, 1,
+                            f"{len(u.blocks)} runnable block(s) here, {len(orig.blocks)} in {orig.rel}",
+                            "keep the same runnable blocks as the original"))
+            continue
+        for mine, theirs in zip(u.blocks, orig.blocks):
+            if code_signature(mine.block.code) != code_signature(theirs.block.code):
+                line = _first_differing_line(mine.block, theirs.block)
+                out.append(diag("DL805", u.rel, line, 1, f"this block differs from the original's ({theirs.block.line} "
+                                f"in {orig.rel}) beyond comments and strings",
+                                "translate only comments and strings; copy the code from the original"))
+    return out
+
+
+def _first_differing_line(mine, theirs) -> int:
+    a, b = mine.code.split("\n"), theirs.code.split("\n")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if code_signature(x) != code_signature(y):
+            return mine.first_code_line + i
+    return mine.first_code_line + min(len(a), len(b)) - 1

@@ -88,8 +88,11 @@ def compare(written: list[tuple[float, float]], actual: list[float], rtol=None, 
     for (w, half), a in zip(written, actual):
         if not math.isfinite(a):
             return f"the check returned {a}"
-        allowed = max(half * (1 + 1e-9), float(atol or 0), float(rtol or 0) * abs(a))
-        if abs(w - a) > allowed:
+        # Rounding to the written precision: strictly inside half a unit (0.25 is not "0.3"), unless widened.
+        diff = abs(w - a)
+        widened = max(float(atol or 0), float(rtol or 0) * abs(a))
+        allowed = max(half, widened)
+        if not (diff < half * (1 - 1e-12) or diff <= half * 1e-9 or diff <= widened):
             return f"the text says {_fmt(w)} but the check computed {_fmt(a)} (tolerance ±{_fmt(allowed)})"
     return None
 
