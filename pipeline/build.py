@@ -1,5 +1,302 @@
-"""The build stage (filled by the build issue)."""
+"""`dl500 build`: validate, render every question once (cached), then write the PDF and EPUB of each language.
+
+Reads top to bottom as the build: validate → pandoc (one batch) → math → figures → per language: assemble,
+PDF, EPUB → translation report. Every output is written atomically; unchanged outputs are not rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .diagnostics import ERROR, WARNING, diag, format_text, has_errors
+from .load import display_path
+from .render import math as mathr
+from .render.assemble import build_edition
+from .render.epub import image_href, write_epub
+from .render.figures import FIGURE_URL, draw_figures
+from .render.html import MATH_SPAN, RenderContext, pygments_css
+from .render.output import atomic_write
+from .render.pandoc import FragmentCache, markdown_to_html
+from .validate import parsed_body, validate
+from .validate.numbering import reference_index
+
+
+def build_meta(book) -> dict:
+    """Date and revision for the cover and metadata: SOURCE_DATE_EPOCH wins, then the last commit, then now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    revision = ""
+    try:
+        revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=book.root, capture_output=True,
+                                  text=True, timeout=5).stdout.strip()
+        if not epoch:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=book.root, capture_output=True,
+                                   text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    when = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc) if epoch else \
+        datetime.datetime.now(tz=datetime.timezone.utc).replace(microsecond=0)
+    return {"datetime": when, "date": when.strftime("%Y-%m-%d"), "date_iso": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "revision": revision, "epoch": str(int(when.timestamp()))}
+
+
+def texts_to_render(book, langs) -> dict:
+    """(qid, text language) → QuestionText for everything any edition shows."""
+    out = {}
+    for _, ref in book.questions():
+        for lang in langs:
+            t = book.text(ref.qid, lang) or book.text(ref.qid, book.primary)
+            if t is not None:
+                out[(ref.qid, t.lang)] = t
+    return out
+
+
+def render_fragments(book, texts: dict, cache_dir: Path, stats: dict) -> dict:
+    keys = sorted(texts)
+    sources = []
+    for k in keys:
+        sources += [texts[k].title, texts[k].body]
+    html = markdown_to_html(sources, FragmentCache(cache_dir / "pandoc"), stats)
+    return {k: (html[2 * i], html[2 * i + 1]) for i, k in enumerate(keys)}
+
+
+def collect_formulas(fragments: dict) -> set:
+    import html as htmllib
+    found = set()
+    for title, body in fragments.values():
+        for m in MATH_SPAN.finditer(title + body):
+            found.add((htmllib.unescape(m.group(2)), m.group(1) == "display"))
+    return found
+
+
+def math_diagnostics(texts: dict, rendered: dict) -> list:
+    """DL506 at the formula's source line for every formula the renderers cannot draw faithfully."""
+    bad = {}
+    for (tex, _display), r in rendered.items():
+        probs = r.get("problems")
+        if probs is None:
+            probs = mathr.problems(tex)
+        if "error" in r:
+            probs = [r["error"], *probs]
+        if probs:
+            bad[mathr.normalise_tex(tex)] = probs
+    out = []
+    if not bad:
+        return out
+    for (_, _), qt in sorted(texts.items()):
+        for span in parsed_body(qt).spans({"math-inline", "math-display"}):
+            probs = bad.get(mathr.normalise_tex(span.text))
+            if probs:
+                out.append(diag("DL506", qt.rel, span.line, span.col, f"formula cannot be rendered: {'; '.join(probs)}",
+                                "use standard LaTeX math commands; put words in \\text{} in English, or outside math"))
+    return out
+
+
+def collect_images(book, texts: dict):
+    """Images the editions show: (chapter folder, url) → absolute path (static) and figure requests."""
+    static, figures = {}, []
+    for (_, _), qt in texts.items():
+        cdir = qt.path.parent
+        for span in parsed_body(qt).spans({"image"}):
+            if FIGURE_URL.match(span.url):
+                figures.append((str(cdir), span.url))
+            elif span.url and "://" not in span.url:
+                p = (cdir / span.url).resolve()
+                if p.is_file() and p.is_relative_to(book.root):
+                    static[(cdir.name, span.url)] = p
+    return static, figures
+
+
+def _pdf_job(args):
+    html, root = args
+    from .render.pdf import write_pdf
+    return write_pdf(html, Path(root))
+
+
+def output_key(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def up_to_date(target: Path, key: str, cache_dir: Path) -> bool:
+    stamp = cache_dir / "outputs" / (target.parent.name + "-" + target.name + ".key")
+    return target.is_file() and stamp.is_file() and stamp.read_text() == key
+
+
+def mark_written(target: Path, key: str, cache_dir: Path) -> None:
+    stamp = cache_dir / "outputs" / (target.parent.name + "-" + target.name + ".key")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+
+
+class Progress:
+    """Stage lines on stderr (rich when it is a terminal); silent with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.monotonic()
+        from rich.console import Console
+        self.console = Console(stderr=True, highlight=False)
+
+    def stage(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
 
 
 def build_book(book, diags, args) -> int:
-    raise NotImplementedError("not built yet (issue 5)")
+    quiet = getattr(args, "quiet", False)
+    progress = Progress(quiet)
+    langs = [lang for lang in (args.lang or list(book.languages)) if lang in book.languages]
+    if not langs:
+        print(f"dl500 build: --lang must be one of {', '.join(book.languages)}", file=sys.stderr)
+        return 2
+    formats = args.formats or ["pdf", "epub"]
+    jobs = args.jobs or os.cpu_count() or 1
+    out_dir = Path(args.out).resolve() if args.out else book.root.parent / "build"
+    cache_dir = book.root.parent / ".dl500-cache" / "render"
+    stats: dict = {}
+
+    progress.stage("validating")
+    diags = list(diags) + validate(book)
+    errors = [d for d in diags if d.severity == ERROR]
+    if errors and not args.keep_going:
+        sys.stderr.write(format_text(errors))
+        print(f"dl500 build: {len(errors)} validation error(s); fix them or pass --keep-going", file=sys.stderr)
+        return 1
+
+    texts = texts_to_render(book, langs)
+    progress.stage(f"pandoc: {len(texts)} question text(s)")
+    fragments = render_fragments(book, texts, cache_dir, stats)
+
+    formulas = collect_formulas(fragments)
+    progress.stage(f"math: {len(formulas)} distinct formula(s)")
+    rendered = mathr.render_all(formulas, mathr.MathCache(cache_dir / "math"), jobs, stats)
+    build_diags = math_diagnostics(texts, rendered)
+
+    static, figure_requests = collect_images(book, texts)
+    progress.stage(f"figures: {len(set(figure_requests))}")
+    figures, fig_errors = draw_figures(figure_requests, cache_dir / "figures", stats)
+    for (folder, url), err in fig_errors.items():
+        build_diags.append(diag("DL901", f"{folder}/figures.py", 1, 1, f"{url}: {err}", "fix the figure function"))
+
+    meta = build_meta(book)
+    meta["pygments_css"] = pygments_css()
+    ids = reference_index(book, parsed_body)
+    id_index = {k: v for k, v in ids.items()}
+    chapter_of = chapter_files(book)
+    written = []
+    pdf_jobs = []
+    for lang in langs:
+        if "pdf" in formats:
+            ctx = RenderContext(lang, "pdf", id_index, chapter_of, math=rendered, figures=figures,
+                                images={k: p.as_uri() for k, p in static.items()})
+            edition = build_edition(book, lang, fragments, ctx)
+            from .render.pdf import normalise_bookmark_text, render_edition_html
+            html = normalise_bookmark_text(render_edition_html(book, edition, meta))
+            target = out_dir / lang / "dl500.pdf"
+            key = output_key("pdf", html, _weasyprint_version(), meta["epoch"])
+            if up_to_date(target, key, cache_dir):
+                stats.setdefault("unchanged", []).append(str(target))
+            else:
+                pdf_jobs.append((target, key, html))
+            if edition.pending and not quiet:
+                progress.stage(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation "
+                               "pending)")
+        if "epub" in formats:
+            progress.stage(f"epub {lang}")
+            images = {}
+            ctx = RenderContext(lang, "epub", id_index, chapter_of)
+            for (folder, url), svg in figures.items():
+                href = image_href(folder, url)
+                ctx.images[(folder, url)] = href
+                images[href] = svg.encode("utf-8")
+            for (folder, url), p in static.items():
+                href = image_href(folder, url)
+                ctx.images[(folder, url)] = href
+                images[href] = p.read_bytes()
+            edition = build_edition(book, lang, fragments, ctx)
+            data = write_epub(book, edition, meta, images)
+            target = out_dir / lang / "dl500.epub"
+            if not (target.is_file() and target.read_bytes() == data):
+                atomic_write(target, data)
+            written.append(target)
+
+    if pdf_jobs:
+        progress.stage(f"pdf: laying out {len(pdf_jobs)} edition(s) with WeasyPrint ({min(jobs, len(pdf_jobs))} "
+                       "process(es))")
+        env_epoch = meta["epoch"]
+        os.environ["SOURCE_DATE_EPOCH"] = env_epoch
+        if len(pdf_jobs) > 1 and jobs > 1:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs))) as ex:
+                pdfs = list(ex.map(_pdf_job, [(h, str(book.root)) for _, _, h in pdf_jobs]))
+        else:
+            pdfs = [_pdf_job((h, str(book.root))) for _, _, h in pdf_jobs]
+        for (target, key, _), data in zip(pdf_jobs, pdfs):
+            atomic_write(target, data)
+            mark_written(target, key, cache_dir)
+    written += [out_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
+
+    report = write_report(book, out_dir, progress)
+    all_diags = diags + build_diags
+    if all_diags and (has_errors(all_diags) or not quiet):
+        shown = [d for d in all_diags if d.severity in (ERROR, WARNING)]
+        if shown:
+            sys.stderr.write(format_text(shown))
+    if errors:
+        print(f"dl500 build: published despite {len(errors)} validation error(s) (--keep-going): "
+              + ", ".join(sorted({f'{d.code} {d.file}:{d.line}' for d in errors})[:10]), file=sys.stderr)
+    for w in written + report:
+        print(display_path(w, book.root))
+    progress.stage(f"done: pandoc {stats.get('pandoc_fragments', 0)} fragment(s) in {stats.get('pandoc_calls', 0)} "
+                   f"call(s), {stats.get('formulas_rendered', 0)} formula(s) rendered, "
+                   f"{len(pdf_jobs)} PDF(s) laid out")
+    return 1 if has_errors(build_diags) else 0
+
+
+def write_report(book, out_dir: Path, progress) -> list:
+    try:
+        from .status import write_status_report
+    except ImportError:
+        return []
+    progress.stage("translation report")
+    try:
+        written = write_status_report(book, out_dir) or []
+        return list(written.values()) if isinstance(written, dict) else list(written)
+    except NotImplementedError:
+        return []
+
+
+def chapter_files(book) -> dict:
+    """id → the EPUB file of its chapter, for cross-chapter links."""
+    from .model import iter_groups, iter_question_refs
+    out = {}
+    for ch in book.chapters:
+        f = f"{ch.folder}.xhtml"
+        out[ch.cid] = f
+        for g in iter_groups(ch.items):
+            out[g.gid] = f
+        for q in iter_question_refs(ch.items):
+            out[q.qid] = f
+        for lang in book.languages:
+            for q in iter_question_refs(ch.items):
+                t = book.text(q.qid, lang)
+                if t is None:
+                    continue
+                for span in parsed_body(t).spans({"image"}):
+                    if span.attrs.get("id"):
+                        out[span.attrs["id"]] = f
+    return out
+
+
+def _weasyprint_version() -> str:
+    from importlib import metadata
+    return metadata.version("weasyprint")

@@ -1,0 +1,148 @@
+"""Turn pandoc's per-question HTML into what a format needs: numbered cross-references, math, code, figures."""
+
+from __future__ import annotations
+
+import base64
+import html as htmllib
+import re
+from dataclasses import dataclass, field
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from . import math as mathr
+
+MATH_SPAN = re.compile(r'<span class="math (inline|display)">\\[(\[](.*?)\\[)\]]</span>', re.S)
+XREF = re.compile(r'<a href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
+PRE = re.compile(r'<pre class="([^"]*)"([^>]*)><code>(.*?)</code></pre>', re.S)
+IMG = re.compile(r'<img src="([^"]+)"')
+FIGURE = re.compile(r'<figure id="([^"]+)"([^>]*)>(.*?)<figcaption([^>]*)>(.*?)</figcaption>', re.S)
+CLAIM = re.compile(r'<span class="claim"([^>]*)>(.*?)</span>', re.S)
+
+LABELS = {
+    "zh": {"figure": "图 {}", "chapter": "第 {} 章", "output": "输出", "pending": "本题译文尚未完成，以下为中文原文。",
+           "toc": "目录", "see_page": "，第 {} 页", "contributors": "贡献者"},
+    "en": {"figure": "Figure {}", "chapter": "Chapter {}", "output": "Output",
+           "pending": "Translation pending: this question is shown in the original Chinese.", "toc": "Contents",
+           "see_page": ", p. {}", "contributors": "Contributors"},
+}
+
+
+def labels(lang: str) -> dict:
+    return LABELS.get(lang, LABELS["en"])
+
+
+@dataclass
+class RenderContext:
+    lang: str
+    target: str  # "pdf" or "epub"
+    ids: dict  # id -> (kind, number)
+    chapter_of: dict  # id -> chapter file name (epub)
+    math: dict = field(default_factory=dict)  # (tex, display) -> svg result
+    figures: dict = field(default_factory=dict)  # (chapter folder, url) -> svg text
+    images: dict = field(default_factory=dict)  # (chapter folder, url) -> epub href
+    current_chapter_file: str = ""
+
+
+def xref_text(ctx: RenderContext, target: str) -> str | None:
+    if target not in ctx.ids:
+        return None
+    kind, number = ctx.ids[target]
+    if kind == "figure":
+        return labels(ctx.lang)["figure"].format(number)
+    if kind == "chapter":
+        return labels(ctx.lang)["chapter"].format(number)
+    return number
+
+
+def finish_question_html(fragment: str, ctx: RenderContext, chapter_folder: str) -> str:
+    html = MATH_SPAN.sub(lambda m: _math(m, ctx), fragment)
+    html = XREF.sub(lambda m: _xref(m, ctx), html)
+    html = PRE.sub(lambda m: _code(m, ctx), html)
+    html = FIGURE.sub(lambda m: _figure(m, ctx), html)
+    html = IMG.sub(lambda m: _img(m, ctx, chapter_folder), html)
+    html = CLAIM.sub(_claim, html)
+    return html
+
+
+def _math(m, ctx: RenderContext) -> str:
+    display = m.group(1) == "display"
+    tex = htmllib.unescape(m.group(2))
+    if ctx.target == "epub":
+        try:
+            return mathr.mathml_with_fallback(tex, display)
+        except Exception:
+            return f'<code class="math-fallback">{htmllib.escape(tex)}</code>'
+    r = ctx.math.get((tex, display))
+    if not r or "error" in r:
+        return f'<code class="math-fallback">{htmllib.escape(tex)}</code>'
+    img = mathr.svg_img(r, display, tex)
+    return f'<span class="math-block">{img}</span>' if display else img
+
+
+def _xref(m, ctx: RenderContext) -> str:
+    target, attrs, text = m.group(1), m.group(2), m.group(3)
+    auto = xref_text(ctx, target)
+    if auto is None:
+        return m.group(0)
+    href = f"#{target}"
+    if ctx.target == "epub":
+        file = ctx.chapter_of.get(target, "")
+        if file and file != ctx.current_chapter_file:
+            href = f"{file}#{target}"
+    cls = "xref" if not text.strip() else "xref xref-text"
+    shown = text if text.strip() else auto
+    return f'<a class="{cls}" href="{href}"{attrs}>{shown}</a>'
+
+
+def _code(m, ctx: RenderContext) -> str:
+    classes = m.group(1).split()
+    code = htmllib.unescape(m.group(3))
+    if "setup" in classes:
+        return ""
+    if "output" in classes:
+        label = labels(ctx.lang)["output"]
+        return (f'<div class="code-output"><span class="output-label">{label}</span>'
+                f'<pre class="output"><code>{htmllib.escape(code)}</code></pre></div>')
+    lang = classes[0] if classes else ""
+    try:
+        lexer = get_lexer_by_name(lang) if lang else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    extra = " runnable" if "run" in classes else ""
+    return f'<pre class="highlight{extra}"><code>{body}</code></pre>'
+
+
+def _figure(m, ctx: RenderContext) -> str:
+    fid, attrs, inner, cap_attrs, caption = m.groups()
+    num = xref_text(ctx, fid)
+    prefix = f'<span class="figure-number">{num}</span> ' if num else ""
+    return f'<figure id="{fid}"{attrs}>{inner}<figcaption>{prefix}{caption}</figcaption>'
+
+
+def _img(m, ctx: RenderContext, chapter_folder: str) -> str:
+    url = htmllib.unescape(m.group(1))
+    key = (chapter_folder, url)
+    if ctx.target == "epub":
+        href = ctx.images.get(key)
+        return f'<img src="{href}"' if href else m.group(0)
+    svg = ctx.figures.get(key)
+    if svg is not None:
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        return f'<img src="data:image/svg+xml;base64,{data}"'
+    src = ctx.images.get(key)
+    return f'<img src="{src}"' if src else m.group(0)
+
+
+def _claim(m) -> str:
+    attrs, text = m.group(1), m.group(2)
+    check = re.search(r'data-check="([^"]+)"', attrs) or re.search(r'data-from="([^"]+)"', attrs)
+    title = f' title="guarded by {check.group(1)}"' if check else ""
+    return f'<span class="claim"{title}>{text}</span>'
+
+
+def pygments_css() -> str:
+    return HtmlFormatter(style="friendly").get_style_defs(".highlight")

@@ -1,0 +1,151 @@
+"""TeX formulas → SVG (for the PDF; WeasyPrint has no MathML) and → MathML (for the EPUB).
+
+Renderer choice, measured on the LaTeX of this book (see docs/build.md): ziamath for SVG (pure Python, draws with
+STIX Two Math, ~15–25 ms a formula, rendered once and cached), latex2mathml for MathML (~1 ms). Both silently
+print an unknown command as text (`<mi>\\foo</mi>`) and ziamath draws Han characters as empty boxes: those become
+DL506 diagnostics at the formula's source line instead of wrong output.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HAN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+UNKNOWN = re.compile(r"<m[io][^>]*>\\([A-Za-z]+)</m[io]>")
+ZIAMATH_SIZE = 24.0  # px; SVG sizes are converted to em of the surrounding text
+
+
+def normalise_tex(tex: str) -> str:
+    return tex.replace("\u200b", "").replace("\ufeff", "").replace("\u00a0", " ").strip()
+
+
+def formula_key(tex: str, display: bool) -> str:
+    import ziamath
+    h = hashlib.sha256(f"{ziamath.__version__ if hasattr(ziamath, '__version__') else '0'}\0{display}\0"
+                       f"{normalise_tex(tex)}".encode())
+    return h.hexdigest()[:32]
+
+
+def problems(tex: str) -> list[str]:
+    """Why a formula cannot be rendered faithfully (empty list: it can)."""
+    out = []
+    if HAN.search(tex):
+        out.append("Chinese characters or full-width punctuation inside math are drawn as empty boxes")
+    try:
+        mml = to_mathml(tex, False)
+    except Exception as e:  # latex2mathml raises many types on bad input
+        return out + [f"cannot parse: {type(e).__name__}: {e}"]
+    unknown = sorted(set(UNKNOWN.findall(mml)))
+    if unknown:
+        out.append("unknown command(s): " + ", ".join("\\" + u for u in unknown))
+    return out
+
+
+def render_svg(tex: str, display: bool) -> dict:
+    """One formula → {'svg', 'width_em', 'height_em', 'depth_em'} or {'error'}."""
+    import ziamath
+    try:
+        m = ziamath.Latex(normalise_tex(tex), size=ZIAMATH_SIZE, inline=not display)
+        svg = m.svg()
+    except Exception as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+    vb = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"', svg)
+    x, y, w, h = (float(v) for v in vb.groups()) if vb else (0, -ZIAMATH_SIZE, ZIAMATH_SIZE, ZIAMATH_SIZE)
+    depth = y + h  # below the baseline (y = 0)
+    svg = dedupe_symbol_ids(svg)
+    return {"svg": svg, "width_em": round(w / ZIAMATH_SIZE, 4), "height_em": round(h / ZIAMATH_SIZE, 4),
+            "depth_em": round(depth / ZIAMATH_SIZE, 4)}
+
+
+def dedupe_symbol_ids(svg: str) -> str:
+    """ziamath may define the same <symbol id> twice in one SVG (stretchy delimiters): keep the first."""
+    seen = set()
+
+    def keep(m):
+        sid = m.group(1)
+        if sid in seen:
+            return ""
+        seen.add(sid)
+        return m.group(0)
+
+    return re.sub(r'<symbol id="([^"]+)".*?</symbol>', keep, svg, flags=re.S)
+
+
+def svg_img(r: dict, display: bool, tex: str) -> str:
+    """An <img> with the SVG as a data URI: cheaper for WeasyPrint than inline <svg>, and no id collisions."""
+    data = base64.b64encode(r["svg"].encode("utf-8")).decode("ascii")
+    alt = (tex.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+           .replace("\n", " "))
+    style = f"width:{r['width_em']}em;height:{r['height_em']}em"
+    if not display:
+        style += f";vertical-align:-{r['depth_em']}em"
+    cls = "math-display" if display else "math-inline"
+    return f'<img class="{cls}" alt="{alt}" style="{style}" src="data:image/svg+xml;base64,{data}"/>'
+
+
+def to_mathml(tex: str, display: bool) -> str:
+    from latex2mathml.converter import convert
+    return convert(normalise_tex(tex), display="block" if display else "inline")
+
+
+def mathml_with_fallback(tex: str, display: bool) -> str:
+    """MathML carrying the TeX as alttext and an annotation: readers without MathML show the text."""
+    mml = to_mathml(tex, display)
+    alt = tex.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    alt = " ".join(alt.split())
+    mml = mml.replace("<math ", f'<math alttext="{alt}" ', 1)
+    return mml
+
+
+class MathCache:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def get(self, key):
+        p = self.folder / key[:2] / f"{key}.json"
+        try:
+            return json.loads(p.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key, value):
+        d = self.folder / key[:2]
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".{key}.{os.getpid()}"
+        tmp.write_text(json.dumps(value), "utf-8")
+        os.replace(tmp, d / f"{key}.json")
+
+
+def _render_one(args):
+    tex, display = args
+    return render_svg(tex, display)
+
+
+def render_all(formulas: set, cache: MathCache, jobs: int, stats: dict | None = None) -> dict:
+    """(tex, display) → rendered dict, rendering only what the cache lacks, in `jobs` processes."""
+    out, todo = {}, []
+    for f in sorted(formulas):
+        hit = cache.get(formula_key(*f))
+        if hit is None:
+            todo.append(f)
+        else:
+            out[f] = hit
+    if stats is not None:
+        stats["formulas_rendered"] = stats.get("formulas_rendered", 0) + len(todo)
+        stats["formulas_total"] = stats.get("formulas_total", 0) + len(formulas)
+    if todo:
+        if jobs > 1 and len(todo) > 50:
+            with ProcessPoolExecutor(max_workers=jobs) as ex:
+                results = list(ex.map(_render_one, todo, chunksize=32))
+        else:
+            results = [_render_one(f) for f in todo]
+        for f, r in zip(todo, results):
+            cache.put(formula_key(*f), r)
+            out[f] = r
+    return out
