@@ -145,7 +145,7 @@ class Progress:
         self.quiet = quiet
         self.t0 = time.monotonic()
         from rich.console import Console
-        self.console = Console(stderr=True, highlight=False)
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def stage(self, text: str) -> None:
         if not self.quiet:

@@ -46,6 +46,8 @@ def cmd_check(args) -> int:
             print(f"dl500: {e}", file=sys.stderr)
             return EXIT_USAGE
         diags = [d for d in diags if d.file in only]
+        from .gate import changed_since_diagnostics
+        diags += changed_since_diagnostics(book, args.changed_since)
     diags += validate(book, only_files=only)
     if not args.no_claims:
         from .claims import cached_claim_diagnostics

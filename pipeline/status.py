@@ -7,6 +7,7 @@ import difflib
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -139,6 +140,43 @@ def read_blobs(top: Path, specs: list[str]) -> list[bytes | None]:
     return out
 
 
+TITLE_LINE = re.compile(r"^title:[ \t]*(.*?)[ \t]*$", re.M)
+TRANSLATION_LINE = re.compile(r"^translation:[ \t]*$", re.M)
+TR_FIELD = re.compile(r"^[ \t]+(status|source_hash):[ \t]*([A-Za-z0-9:]+)[ \t]*$", re.M)
+PLAIN_UNSAFE = re.compile(r"""^[-?:,\[\]{}#&*!|>'"%@`]|: | #|^(true|false|yes|no|on|off|null|~|[-+.0-9eE_:]+)$""",
+                          re.I)
+
+
+def quick_front_matter(yaml_text: str) -> tuple[str, dict] | None:
+    """(title, translation block) read by pattern from the usual one-line-per-key front matter.
+
+    Reading history means parsing thousands of old blobs, and a YAML parse costs about a millisecond; this
+    reads the common shape directly and returns None (parse it properly) for anything it cannot be sure of.
+    """
+    titles = TITLE_LINE.findall(yaml_text)
+    if len(titles) != 1 or not titles[0]:
+        return None
+    title = titles[0]
+    quoted = re.fullmatch(r'"([^"\\]*)"|\'([^\']*)\'', title)
+    if quoted:
+        title = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    elif PLAIN_UNSAFE.search(title):
+        return None
+    after = yaml_text[TITLE_LINE.search(yaml_text).end():].lstrip("\n")
+    if after[:1] in (" ", "\t"):
+        return None  # a continued plain scalar
+    tr = {}
+    if "translation:" in yaml_text:
+        m = TRANSLATION_LINE.search(yaml_text)
+        if m is None:
+            return None  # flow style or something else: let YAML decide
+        block = re.match(r"(?:[ \t]+.*\n?|[ \t]*\n)*", yaml_text[m.end() + 1:]).group(0)
+        tr = dict(TR_FIELD.findall(block))
+        if len(tr) != len(re.findall(r"^[ \t]+(?:status|source_hash):", block, re.M)):
+            return None  # a comment or an unusual value on those lines
+    return title, tr
+
+
 def parse_question(raw: bytes | None) -> tuple[str, str, dict] | None:
     """(title, body, translation block) of a question file's text, or None when it cannot be read."""
     if raw is None:
@@ -147,6 +185,9 @@ def parse_question(raw: bytes | None) -> tuple[str, str, dict] | None:
     parts = split_front_matter(text)
     if parts is None:
         return None
+    quick = quick_front_matter(parts[0])
+    if quick is not None:
+        return quick[0], parts[1], quick[1]
     try:
         meta = YAML(typ="safe").load(parts[0])
     except Exception:  # an old revision with broken YAML: skip it, it counts as nothing
@@ -262,11 +303,19 @@ def history_points(book, top: Path | None, max_points: int = HISTORY_POINTS) -> 
 
 # --- what changed since a ref ----------------------------------------------------------------------------
 
+SINCE_LABELS = {
+    "newly_translated": "newly translated",
+    "newly_reviewed": "newly reviewed",
+    "made_stale": "made stale",
+    "added_without_translation": "added without translation",
+    "added_stale": "added but stale (not stamped)",
+}
+
+
 def since_changes(old_book, new_book, ref: str) -> dict:
     """Questions newly translated, made stale, and added without translation, comparing `ref` with now."""
     old = {(e.qid, e.lang): e for e in question_entries(old_book)} if old_book is not None else {}
-    out = {"ref": ref, "newly_translated": [], "newly_reviewed": [], "made_stale": [],
-           "added_without_translation": []}
+    out = {"ref": ref, **{key: [] for key in SINCE_LABELS}}
     for e in question_entries(new_book):
         before = old.get((e.qid, e.lang))
         was = before.state if before else None
@@ -278,8 +327,18 @@ def since_changes(old_book, new_book, ref: str) -> dict:
             out["newly_translated"].append(item)
         elif e.state == "reviewed" and was in ("draft", "machine"):
             out["newly_reviewed"].append(item)
-        elif e.state == "stale" and was != "stale":
+        elif e.state == "stale" and was in CURRENT:
             out["made_stale"].append(item)
+        elif e.state == "stale" and was in (None, "missing"):
+            out["added_stale"].append(item)
+    if old_book is not None:
+        from .gate import question_numbers
+        before = question_numbers(old_book)
+        out["renumbered"] = [{"id": qid, "old": before[qid][0], "new": num}
+                             for qid, (num, _, _) in question_numbers(new_book).items()
+                             if qid in before and before[qid][0] != num]
+    else:
+        out["renumbered"] = []
     return out
 
 
@@ -372,12 +431,13 @@ def render_html(book, report: dict, out_dir: Path) -> str:
     charts = {lang: history_svg(report["history"], lang) for lang in report["languages"]}
     return _env().get_template("status.html.j2").render(
         report=report, title=lang_title, todo=todo, charts=charts, colours=COLOURS, states=STATES,
+        since_labels=SINCE_LABELS,
         chapter_href={c["id"]: link(paths, c["file"], out_dir) for c in report["chapters"]},
     )
 
 
 def render_markdown(report: dict) -> str:
-    return _env().get_template("status.md.j2").render(report=report, states=STATES)
+    return _env().get_template("status.md.j2").render(report=report, states=STATES, since_labels=SINCE_LABELS)
 
 
 def render_badge(report: dict) -> str:
@@ -391,7 +451,17 @@ def render_badge(report: dict) -> str:
     return _env().get_template("status-badge.svg.j2").render(label=label, value=value, colour=colour, lw=lw, vw=vw)
 
 
-def history_svg(points: list[dict], lang: str, width: int = 760, height: int = 260) -> str:
+def nice_step(raw: float) -> int:
+    """An integer axis step of 1, 2 or 5 times a power of ten, at least `raw`."""
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if step * m >= raw:
+                return step * m
+        step *= 10
+
+
+def history_svg(points: list[dict], lang: str, width: int = 1000, height: int = 280) -> str:
     """Questions, translated and reviewed over the sampled commits, as inline SVG (no script, no font files)."""
     if not points:
         return ""
@@ -417,17 +487,20 @@ def history_svg(points: list[dict], lang: str, width: int = 760, height: int = 2
     e = html.escape
     svg = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-label="translation progress over history ({e(lang)})">']
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        v = round(ymax * frac)
+    step = nice_step(ymax / 4)
+    ymax = step * -(-ymax // step)  # the top grid line at the top of the plot
+    for k in range(int(ymax // step) + 1):
+        v = k * step
         svg.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
                    f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" fill="#555">{v}</text>')
     ticks = sorted({0, len(points) - 1, *(round(k * (len(points) - 1) / 4) for k in range(1, 4))})
     last_label = -1e9
     for i in ticks:
-        if x(i) - last_label < 80:
+        if x(i) - last_label < 90:
             continue
         last_label = x(i)
-        svg.append(f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle" font-size="11" fill="#555">'
+        anchor = "start" if i == 0 and len(points) > 1 else "end" if i == len(points) - 1 else "middle"
+        svg.append(f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="{anchor}" font-size="11" fill="#555">'
                    f'{e(points[i]["date"][:10])}</text>')
     for name, colour, values in series:
         pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
@@ -496,10 +569,8 @@ def stacked_bar(c: dict, Text, width: int = 12):
 
 
 def print_since(since: dict) -> None:
-    labels = {"newly_translated": "newly translated", "newly_reviewed": "newly reviewed",
-              "made_stale": "made stale", "added_without_translation": "added without translation"}
     print(f"Since {since['ref']}:")
-    for key, label in labels.items():
+    for key, label in SINCE_LABELS.items():
         items = since[key]
         print(f"  {label}: {len(items)}")
         for it in items:

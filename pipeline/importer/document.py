@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .headings import FENCE, Heading, match_heading, parse_heading, strip_chapter_prefix
 from .legacy import LegacyFile
+from .normalize import TOC
 from .report import Report
 
 
@@ -63,7 +64,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def find_headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(index, level, text) of each ATX heading outside fenced code."""
+    """(index, level, text) of each ATX heading outside fenced code; level 0 marks a [TOC] line."""
     out, fence = [], None
     for i, line in enumerate(lines):
         m = FENCE.match(line)
@@ -77,6 +78,8 @@ def find_headings(lines: list[str]) -> list[tuple[int, int, str]]:
             h = match_heading(line)
             if h:
                 out.append((i, h[0], h[1]))
+            elif TOC.match(line):
+                out.append((i, 0, line))
     return out
 
 
@@ -84,7 +87,7 @@ def build_tree(lines: list[str], found: list, headings: dict) -> tuple[Node, str
     """Nest headings by level under a root; a first level-1 heading is the chapter title, not a node."""
     root = Node(None, 0)
     chapter_title = None
-    if found and found[0][1] == 1:
+    if found and found[0][1] == 1 and not any(line.strip() and not TOC.match(line) for line in lines[:found[0][0]]):
         idx = found[0][0]
         chapter_title = strip_chapter_prefix(found[0][2])
         root.start = idx + 1
@@ -115,7 +118,12 @@ def _close_ends(node: Node, n: int) -> None:
 
 def read_document(file: LegacyFile, report: Report) -> Document:
     lines = split_lines(decode(file, report))
-    found = find_headings(lines)
+    found = []
+    for idx, level, text in find_headings(lines):
+        if level == 0:
+            report.add("toc-marker", file.rel, idx + 1, "[TOC] removed")
+        else:
+            found.append((idx, level, text))
     headings = {}
     for idx, level, text in found:
         h = parse_heading(idx + 1, level, text)
@@ -123,7 +131,7 @@ def read_document(file: LegacyFile, report: Report) -> Document:
     root, chapter_title = build_tree(lines, found, headings)
     doc = Document(file, lines, root, chapter_title, headings)
     for idx, h in sorted(headings.items()):
-        if found and idx == found[0][0] and found[0][1] == 1:
+        if chapter_title is not None and idx == found[0][0]:
             continue
         for kind, msg in h.defects:
             report.add(kind, file.rel, h.line, msg)

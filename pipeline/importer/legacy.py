@@ -160,14 +160,14 @@ def scan_legacy(root: Path, spec: str | None, variants_path: str | None):
     explicit = spec is not None
     sidebar = sidebar_order(root)
     english = english_chapters(root)
-    chapters, notes = [], []
+    chapters, notes, missing = [], [], []
     for num in wanted:
         candidates = folders.get(num)
         if not candidates:
             if explicit:
                 raise ImportFailure(f"--chapters: the legacy repository has no chapter {num}",
                                     "chapters present: " + ", ".join(map(str, sorted(folders))))
-            notes.append(("missing-chapter", "", 1, f"no folder for chapter {num}"))
+            missing.append(num)
             continue
         folder = pick_variant(num, candidates, variants, sidebar)
         for other in candidates:
@@ -187,6 +187,8 @@ def scan_legacy(root: Path, spec: str | None, variants_path: str | None):
         en = english.get(num)
         chapters.append(LegacyChapter(num, legacy_file(root, folder), title, legacy_file(root, main),
                                       legacy_file(root, en) if en else None))
+    if missing:
+        notes.append(("missing-chapter", "", 1, "no folder for chapter(s) " + ", ".join(map(str, missing))))
     for num, path in sorted(english.items()):
         if num not in {c.number for c in chapters}:
             notes.append(("unmatched-translation", legacy_file(root, path).rel, 1,

@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "missing-image": "image file that does not exist",
     "remote-image": "remote image (listed, never fetched)",
     "invisible-character": "zero-width or non-breaking space removed",
+    "tab-indent": "prose line indented with a tab (pandoc would read it as code); the tab removed",
     "toc-marker": "[TOC] marker removed",
     "bom": "byte-order mark",
     "crlf": "CRLF line ends",

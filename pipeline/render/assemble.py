@@ -64,26 +64,27 @@ def build_edition(book, lang: str, fragments: dict, ctx: RenderContext) -> Editi
         ec = EditionChapter(ch.cid, ch.folder, ch.number, lab["chapter"].format(ch.number), title,
                             htmllib.escape(title))
         parts = []
-
-        def walk(items, depth):
-            for it in items:
-                if isinstance(it, Group):
-                    gt = htmllib.escape(title_of(it.title, lang, book.primary))
-                    tag = "h2" if depth == 0 else "h3"
-                    cls = "section-title" if depth == 0 else "subsection-title"
-                    parts.append(f'<{tag} class="{cls}" id="{it.gid}"><span class="number">{it.number}</span>{gt}'
-                                 f"</{tag}>")
-                    if depth == 0:
-                        ec.sections.append({"id": it.gid, "number": it.number, "title": gt})
-                    walk(it.items, depth + 1)
-                elif isinstance(it, QuestionRef):
-                    parts.append(question_html(book, it, lang, depth, fragments, ctx, ch.folder, ec, pending,
-                                               omitted, omit))
-
-        walk(ch.items, 0)
+        state = (book, lang, fragments, ctx, ch.folder, ec, pending, omitted, omit)
+        walk_items(ch.items, 0, parts, state)
         ec.body = "\n".join(p for p in parts if p)
         chapters.append(ec)
     return Edition(lang, chapters, pending, omitted)
+
+
+def walk_items(items, depth, parts, state) -> None:
+    """Headings for sections and sub-sections, then their questions, in outline order."""
+    book, lang, fragments, ctx, folder, ec, pending, omitted, omit = state
+    for it in items:
+        if isinstance(it, Group):
+            gt = htmllib.escape(title_of(it.title, lang, book.primary))
+            tag = "h2" if depth == 0 else "h3"
+            cls = "section-title" if depth == 0 else "subsection-title"
+            parts.append(f'<{tag} class="{cls}" id="{it.gid}"><span class="number">{it.number}</span> {gt}</{tag}>')
+            if depth == 0:
+                ec.sections.append({"id": it.gid, "number": it.number, "title": gt})
+            walk_items(it.items, depth + 1, parts, state)
+        elif isinstance(it, QuestionRef):
+            parts.append(question_html(book, it, lang, depth, fragments, ctx, folder, ec, pending, omitted, omit))
 
 
 def question_html(book, ref, lang, depth, fragments, ctx, folder, ec, pending, omitted, omit) -> str:
@@ -106,4 +107,4 @@ def question_html(book, ref, lang, depth, fragments, ctx, folder, ec, pending, o
     ec.questions.append((ref.qid, ref.number, re.sub(r"<[^>]+>", "", title_html)))
     lang_attr = f' lang="{text.lang}"' if text.lang != lang else ""
     return (f'<section class="question" id="{ref.qid}"{lang_attr}>\n<{tag} class="question-title">'
-            f'<span class="number">{ref.number}</span>{title_html}</{tag}>\n{credit}{note}\n{body}</section>')
+            f'<span class="number">{ref.number}</span> {title_html}</{tag}>\n{credit}{note}\n{body}</section>')

@@ -71,7 +71,9 @@ def write_epub(book, edition, meta: dict, images: dict) -> bytes:
     e.set_cover("cover.svg", cover_svg(title, subtitle, f"{book.meta.get('version', '')}  ·  {meta['date']}"),
                 create_page=True)
     e.get_item_with_id("cover").is_linear = True  # a non-linear cover must be linked from somewhere (OPF-096)
-    css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css", content=EPUB_CSS.encode())
+    from .html import pygments_css
+    css = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
+                        content=(EPUB_CSS + pygments_css()).encode())
     e.add_item(css)
     for href, data in sorted(images.items()):
         mt = "image/svg+xml" if href.endswith(".svg") else "image/png" if href.endswith(".png") else \

@@ -1,0 +1,120 @@
+"""Normalise a legacy body so pandoc and our validator read it as the author meant; change nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from ..markdown import Body
+from .credits import credit_line
+from .headings import FENCE, rewrite_heading
+from .images import ChapterImages
+from .report import Report
+
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+TOC = re.compile(r"^\s*\[TOC\]\s*$", re.I)
+MD_IMAGE = re.compile(r"(!\[[^\]\n]*\]\()([ \t]*<?)([^)\s>]+)")
+HTML_SRC = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"']+)\2", re.I)
+# A tab-indented line of Chinese prose that is not a list item: the author meant a paragraph, not code.
+TAB_PROSE = re.compile(r"^[ ]*\t[\t ]*(?![-*+][ \t]|\d+[.)][ \t])(?=[^\n]*[\u4e00-\u9fff])")
+BLANK_IN_DISPLAY = re.compile(r"\n[ \t]*(?=\n)")
+
+
+class BodyResult:
+    def __init__(self, text: str, contributors: list):
+        self.text = text
+        self.contributors = contributors
+
+
+def clean_invisible(line: str) -> tuple[str, bool]:
+    new = line.translate(ZERO_WIDTH).replace("\u00a0", " ")
+    return new, new != line
+
+
+def clean_lines(doc, start: int, stop: int, report: Report) -> tuple[list[str], list[str]]:
+    """Line by line: invisible characters, [TOC], credit lines, typed numbers in inner headings."""
+    out, people, fence = [], [], None
+    rel = doc.file.rel
+    for idx in range(start, stop):
+        line, changed = clean_invisible(doc.lines[idx])
+        if changed:
+            report.add("invisible-character", rel, idx + 1, "zero-width or non-breaking space removed")
+        m = FENCE.match(line)
+        if m:
+            if fence is None:
+                fence = m.group(1)
+            elif m.group(1).startswith(fence):
+                fence = None
+        elif fence is None:
+            if idx in doc.headings:
+                h = doc.headings[idx]
+                people += h.credits
+                line = rewrite_heading(h)
+            elif TAB_PROSE.match(line):
+                report.add("tab-indent", rel, idx + 1, "tab before a prose line removed")
+                line = line.lstrip("\t ")
+            elif TOC.match(line):  # reported when the document is read
+                line = ""
+            else:
+                who = credit_line(line)
+                if who is not None:
+                    people += who
+                    line = ""
+        out.append(line)
+    return out, people
+
+
+def fix_math(text: str, first_line: int, rel: str, report: Report) -> str:
+    """`$ x $` → `$x$`; blank lines inside `$$…$$` removed; what cannot be repaired is reported."""
+    edits = []
+    for span in Body(text, first_line).spans({"bad-math", "unbalanced", "math-display"}):
+        if span.kind == "bad-math":
+            inner = span.text.strip()
+            after = text[span.end:span.end + 1]
+            if inner and not after.isdigit():
+                edits.append((span.start, span.end, f"${inner}$"))
+                report.add("math-repaired", rel, span.line, f"'${span.text}$' had spaces inside the dollars")
+            else:
+                report.add("math-unrepaired", rel, span.line, f"'${span.text}$' is not math pandoc can read")
+        elif span.kind == "math-display" and BLANK_IN_DISPLAY.search(span.text):
+            edits.append((span.start, span.end, "$$" + BLANK_IN_DISPLAY.sub("", span.text) + "$$"))
+            report.add("math-repaired", rel, span.line, "blank line inside $$…$$ removed")
+        elif span.kind == "unbalanced":
+            report.add("math-unrepaired", rel, span.line, f"'{span.text}' opens math that never closes")
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def fix_images(text: str, first_line: int, md_file, images: ChapterImages) -> str:
+    """Point every local image at its copy beside the chapter."""
+    body = Body(text, first_line)
+    edits = []
+    for pat in (MD_IMAGE, HTML_SRC):
+        for m in pat.finditer(body.prose):
+            url = text[m.start(3):m.end(3)]
+            new = images.rewrite(url, md_file, body.pos(m.start())[0])
+            if new != url:
+                edits.append((m.start(3), m.end(3), new))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def trim_blank_lines(text: str) -> str:
+    text = re.sub(r"^(?:[ \t]*\n)+", "", text)
+    return text.rstrip() + "\n" if text.strip() else ""
+
+
+def normalize_body(doc, start: int, stop: int, images: ChapterImages, report: Report) -> BodyResult:
+    """The imported body of legacy lines [start, stop) of `doc`."""
+    lines, people = clean_lines(doc, start, stop, report)
+    text = "\n".join(lines)
+    text = fix_images(text, start + 1, doc.file, images)  # before math: math repairs may remove lines
+    text = fix_math(text, start + 1, doc.file.rel, report)
+    return BodyResult(trim_blank_lines(text), people)
+
+
+def normalize_title(title: str) -> str:
+    """Titles get the same inline math repair as bodies."""
+    return re.sub(r"\$[ \t]+([^$\n]*?)[ \t]*\$|\$([^$\n]*?)[ \t]+\$",
+                  lambda m: "$" + (m.group(1) or m.group(2) or "").strip() + "$", title)
