@@ -154,3 +154,12 @@ def test_numbers_are_derived_from_the_outline(book):
     assert idx["conv-params"][1] == "2.1.1"
     assert idx["activations"][1] == "1.1"
     assert idx["nets"][1] == "2"
+
+
+def test_every_code_is_documented():
+    from pathlib import Path
+
+    from pipeline.diagnostics import CODES
+    doc = (Path(__file__).parents[1] / "docs/diagnostics.md").read_text("utf-8")
+    for code in CODES:
+        assert f"`{code}`" in doc, code
