@@ -245,6 +245,12 @@ def build_book(book, diags, args) -> int:
             mark_written(target, key, cache_dir)
     written += [out_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
+    if "html" in formats:
+        progress.stage("web edition")
+        from .render.site import write_site
+        written += write_site(book, langs, fragments, SiteInputs(rendered, figures, static, meta, id_index,
+                                                                 chapter_of), out_dir / "site") or []
+
     report = write_report(book, out_dir, progress)
     all_diags = diags + build_diags
     if all_diags and (has_errors(all_diags) or not quiet):
@@ -260,6 +266,14 @@ def build_book(book, diags, args) -> int:
                    f"call(s), {stats.get('formulas_rendered', 0)} formula(s) rendered, "
                    f"{len(pdf_jobs)} PDF(s) laid out")
     return 1 if has_errors(build_diags) else 0
+
+
+class SiteInputs:
+    """What the web edition reuses from the build: rendered math, figures, images, metadata, the id index."""
+
+    def __init__(self, math, figures, images, meta, ids, chapter_of):
+        self.math, self.figures, self.images, self.meta = math, figures, images, meta
+        self.ids, self.chapter_of = ids, chapter_of
 
 
 def write_report(book, out_dir: Path, progress) -> list:

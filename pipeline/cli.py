@@ -89,6 +89,11 @@ def cmd_status(args) -> int:
     return run_status(args)
 
 
+def cmd_serve(args) -> int:
+    from .serve import run_serve
+    return run_serve(args)
+
+
 def cmd_import(args) -> int:
     from .importer import run_import
     return run_import(args)
@@ -138,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None)
     s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
     s.set_defaults(func=cmd_status)
+
+    sv = sub.add_parser("serve", help="preview the web edition, rebuilding what changed on save")
+    sv.add_argument("path", nargs="?", default=".")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8500)
+    sv.add_argument("--lang", action="append")
+    sv.add_argument("-q", "--quiet", action="store_true")
+    sv.set_defaults(func=cmd_serve)
 
     i = sub.add_parser("import", help="import a legacy Markdown book")
     i.add_argument("legacy", help="the legacy repository")
