@@ -164,7 +164,59 @@ def read_text(path: Path, rel: str):
     return text.replace("\r\n", "\n"), []
 
 
-def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str):
+class FrontMatterCache:
+    """Front matter that parsed and validated cleanly, by hash of its text: an unchanged book parses no YAML.
+
+    ruamel's round-trip parser costs ~0.7 ms a file; positions are only needed for diagnostics, and a cached
+    entry had none.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict = {}
+        self.dirty = False
+        if path is not None:
+            try:
+                self.entries = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}
+
+    @staticmethod
+    def key(yaml_text: str) -> str:
+        import hashlib
+        from . import __version__
+        return hashlib.sha1(f"{__version__}\0{yaml_text}".encode()).hexdigest()
+
+    def get(self, yaml_text: str):
+        return self.entries.get(self.key(yaml_text))
+
+    def put(self, yaml_text: str, data: dict, positions: dict) -> None:
+        self.entries[self.key(yaml_text)] = [data, {k: [p.line, p.col] for k, p in positions.items()}]
+        self.dirty = True
+
+    def save(self, used: set) -> None:
+        if self.path is None or not (self.dirty or set(self.entries) - used):
+            return
+        keep = {k: v for k, v in self.entries.items() if k in used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(keep, ensure_ascii=False), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+def _plain(data):
+    """ruamel's commented containers as plain dicts and lists (JSON-safe)."""
+    if isinstance(data, dict):
+        return {str(k): _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, fm_cache=None, used=None):
     """Parse one question file; return (QuestionText | None, diagnostics)."""
     text, diags = read_text(path, rel)
     if text is None:
@@ -174,13 +226,22 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str):
         return None, [diag("DL105", rel, 1, 1, "the file does not start with a '---' front-matter block",
                            "start the file with ---, id:, title:, contributors:, then ---")]
     yaml_text, body, body_line = parts
-    data, diags = parse_yaml(yaml_text, rel, line_offset=1)
-    if data is None:
-        return None, diags
-    if not isinstance(data, dict):
-        return None, [diag("DL105", rel, 2, 1, "front matter is not a mapping", "write key: value lines")]
-    diags = schema_diagnostics(data, "question", rel, line_offset=1)
-    positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
+    hit = fm_cache.get(yaml_text) if fm_cache is not None else None
+    if hit is not None:
+        data, positions, diags = hit[0], {k: Pos(rel, *lc) for k, lc in hit[1].items()}, []
+    else:
+        data, diags = parse_yaml(yaml_text, rel, line_offset=1)
+        if data is None:
+            return None, diags
+        if not isinstance(data, dict):
+            return None, [diag("DL105", rel, 2, 1, "front matter is not a mapping", "write key: value lines")]
+        diags = schema_diagnostics(data, "question", rel, line_offset=1)
+        positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
+        data = _plain(data)
+        if not diags and fm_cache is not None:
+            fm_cache.put(yaml_text, data, positions)
+    if used is not None and fm_cache is not None:
+        used.add(fm_cache.key(yaml_text))
     if data.get("id") != qid and isinstance(data.get("id"), str):
         p = positions["id"]
         diags.append(diag("DL106", rel, p.line, p.col, f"id '{data['id']}' but the file is named {qid}.{lang}.md",
@@ -259,6 +320,8 @@ def load_book(path: Path):
     chapters = []
     texts = {}
     strays = []
+    fm_cache = FrontMatterCache(root.parent / ".dl500-cache" / "frontmatter.json")
+    used_keys: set = set()
     seen_chapter_ids = {}
     folders = [c for c in (data.get("chapters") or []) if isinstance(c, str)]
     for i, folder in enumerate(folders):
@@ -302,10 +365,11 @@ def load_book(path: Path):
                 diags.append(diag("DL201", frel, 1, 1, f"question id '{qid}' ({lang}) is defined twice",
                                   f"the other file is {other}; ids must be unique in the whole book"))
                 continue
-            qt, d = load_question_text(f, frel, qid, lang, primary)
+            qt, d = load_question_text(f, frel, qid, lang, primary, fm_cache, used_keys)
             diags += d
             if qt is not None:
                 texts[(qid, lang)] = qt
+    fm_cache.save(used_keys)
     checks_dir = (root / str(data.get("checks", "../checks"))).resolve()
     book = Book(
         root=root, title=dict(data.get("title") or {}), primary=primary, translations=translations,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -41,6 +43,7 @@ class ClaimsResult:
         return s
 
 
+@lru_cache(maxsize=1)
 def versions() -> str:
     out = []
     for pkg in ("numpy", "torch"):
@@ -68,7 +71,8 @@ class Cache:
 
     def put(self, key: str, value) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        # pid and thread: two threads may store the same key (identical blocks in zh and en)
+        tmp = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(value), "utf-8")
         os.replace(tmp, self.folder / f"{key}.json")
 

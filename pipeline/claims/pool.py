@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass
 
 
+STARTUP_TIMEOUT = 180.0  # importing torch on a cold, busy machine
+
+
 @dataclass
 class TaskOutcome:
     status: str  # "reply", "timeout", "memory", "crash"
@@ -51,6 +54,13 @@ class Worker:
             cwd=self.project, bufsize=1)
         self.stderr_lines = []
         threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        ready = sel.select(timeout=STARTUP_TIMEOUT)
+        sel.close()
+        if not ready or not self.proc.stdout.readline():
+            self.kill()
+            raise RuntimeError("a claims worker did not start: " + "".join(self.stderr_lines[-5:]))
 
     def _drain_stderr(self, proc):
         for line in proc.stderr:
