@@ -430,5 +430,5 @@ def googlenet_params(device):
         return _count(nn.Sequential(*mods))
 
 
-def alexnet_over_googlenet_params(device):
+def _alexnet_over_googlenet_params(device):
     return alexnet_params(device) / googlenet_params(device)

@@ -48,16 +48,16 @@ def grl_grad(device):
     return tuple(x.grad.cpu().tolist())
 
 
-def dann_lambda(p):
+def _dann_lambda(p):
     return 2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0
 
 
 def dann_lambda_half(device):
-    return dann_lambda(0.5)
+    return _dann_lambda(0.5)
 
 
 def dann_lambda_tenth(device):
-    return dann_lambda(0.1)
+    return _dann_lambda(0.1)
 
 
 class _LoRALinear(nn.Module):

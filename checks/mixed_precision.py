@@ -64,7 +64,7 @@ def bf16_matmul_rel_error(device):
 
 
 @on("cuda")
-def fp16_matmul_rel_error(device):
+def _fp16_matmul_rel_error(device):
     return _matmul_rel_error(torch.float16, device)
 
 

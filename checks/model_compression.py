@@ -62,7 +62,7 @@ def int8_compression_ratio(device):
     return (w.numel() * w.element_size()) / (ints.numel() * ints.element_size())
 
 
-def per_channel_vs_tensor_mse_ratio(device):
+def _per_channel_vs_tensor_mse_ratio(device):
     """Weight with 4 output channels of very different ranges (std 0.01, 0.1, 1, 10): symmetric int8 MSE,
     per-tensor over per-channel."""
     rng = np.random.default_rng(0)
@@ -256,17 +256,17 @@ def group_conv_param_ratio(device):
 DISTILL_LOGITS = [3.0, 1.0, 0.2]
 
 
-def soft_targets(device, T=1.0):
+def _soft_targets(device, T=1.0):
     z = torch.tensor(DISTILL_LOGITS, dtype=torch.float64)
     return torch.softmax(z / T, dim=0)
 
 
 def soft_targets_t1(device):
-    return soft_targets(device, 1.0)
+    return _soft_targets(device, 1.0)
 
 
 def soft_targets_t4(device):
-    return soft_targets(device, 4.0)
+    return _soft_targets(device, 4.0)
 
 
 def distill_grad_scale_t4(device):
@@ -286,7 +286,7 @@ def distill_grad_scale_t4(device):
 
 # ---------------------------------------------------------------- low rank
 
-def low_rank_params(device):
+def _low_rank_params(device):
     """1024x1024 linear layer (no bias) replaced by two factors of rank 64."""
     with torch.device("meta"):
         full = nn.Linear(1024, 1024, bias=False)
@@ -295,12 +295,12 @@ def low_rank_params(device):
 
 
 def low_rank_ratio(device):
-    lo, full = low_rank_params(device)
+    lo, full = _low_rank_params(device)
     return full / lo
 
 
 def low_rank_factor_params(device):
-    return low_rank_params(device)[0]
+    return _low_rank_params(device)[0]
 
 
 def mobilenet_v1_fp32_megabytes(device):

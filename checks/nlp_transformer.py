@@ -113,7 +113,7 @@ def attention_flops_bert_512(device):
     return _attention_flops(512, 768, 12)
 
 
-def attention_flops_bert_512_formula(device):
+def _attention_flops_bert_512_formula(device):
     n, d = 512, 768
     return 8 * n * d * d + 4 * n * n * d
 
@@ -205,7 +205,7 @@ def _modified_precisions(cand, ref, max_n=4):
     return out
 
 
-def bleu(cand, ref, smooth=True, max_n=4):
+def _bleu(cand, ref, smooth=True, max_n=4):
     """Sentence BLEU-4, uniform weights, brevity penalty; smoothing: +1 to numerator and denominator
     for n >= 2 (Lin and Och, 2004)."""
     logs = []
@@ -225,11 +225,11 @@ def bleu_precisions(device):
 
 
 def bleu_unsmoothed(device):
-    return bleu(BLEU_CAND, BLEU_REF, smooth=False)
+    return _bleu(BLEU_CAND, BLEU_REF, smooth=False)
 
 
 def bleu_smoothed(device):
-    return bleu(BLEU_CAND, BLEU_REF, smooth=True)
+    return _bleu(BLEU_CAND, BLEU_REF, smooth=True)
 
 
 def bleu_brevity_penalty_short(device):

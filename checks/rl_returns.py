@@ -28,7 +28,7 @@ def effective_horizon_09(device):
     return float(np.sum(0.9 ** k))
 
 
-def constant_reward_value(device):
+def _constant_reward_value(device):
     """Return of a reward of 1 at every step forever with gamma = 0.9, by the recursion G = 1 + gamma G."""
     g = 0.0
     for _ in range(2000):

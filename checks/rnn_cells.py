@@ -43,7 +43,7 @@ def lstm_2layer_bi_params(device):
     return _count(_build(nn.LSTM, 128, 256, num_layers=2, bidirectional=True))
 
 
-def lstm_bi_output_shape(device):
+def _lstm_bi_output_shape(device):
     """Output of a 2-layer bidirectional LSTM for a batch of 4 sequences of length 10 (batch_first)."""
     m = _build(nn.LSTM, 128, 256, num_layers=2, bidirectional=True, batch_first=True)
     with torch.no_grad():
@@ -52,11 +52,11 @@ def lstm_bi_output_shape(device):
 
 
 def lstm_bi_out_shape_only(device):
-    return lstm_bi_output_shape(device)[:3]
+    return _lstm_bi_output_shape(device)[:3]
 
 
 def lstm_bi_h_shape_only(device):
-    return lstm_bi_output_shape(device)[3:]
+    return _lstm_bi_output_shape(device)[3:]
 
 
 def vanishing_factor(device):
@@ -92,7 +92,7 @@ def clip_grad_example(device):
     return tuple(p.grad.tolist())
 
 
-def esn_spectral_radius(device):
+def _esn_spectral_radius(device):
     """Reservoir rescaled to spectral radius 0.9: the radius measured after rescaling (seeded)."""
     rng = np.random.default_rng(0)
     w = rng.uniform(-0.5, 0.5, (200, 200)) * (rng.random((200, 200)) < 0.05)

@@ -34,7 +34,7 @@ def replicas_needed(device):
     return math.ceil(peak / (per_replica * target_util))
 
 
-def mm1_latency_ms(device, util=0.8):
+def _mm1_latency_ms(device, util=0.8):
     """Mean time in an M/M/1 system with 10 ms mean service time at the given utilisation."""
     service = 10.0
     mu = 1 / service
@@ -43,11 +43,11 @@ def mm1_latency_ms(device, util=0.8):
 
 
 def mm1_latency_ms_80(device):
-    return mm1_latency_ms(device, 0.8)
+    return _mm1_latency_ms(device, 0.8)
 
 
 def mm1_latency_ms_90(device):
-    return mm1_latency_ms(device, 0.9)
+    return _mm1_latency_ms(device, 0.9)
 
 
 def mm1_latency_simulated_80(device):
@@ -71,27 +71,27 @@ def _batch_ms(b):
     return 5.0 + 0.5 * b
 
 
-def batch_throughput(device, b):
+def _batch_throughput(device, b):
     return b / (_batch_ms(b) / 1000)
 
 
 def batch1_throughput(device):
-    return batch_throughput(device, 1)
+    return _batch_throughput(device, 1)
 
 
 def batch32_throughput(device):
-    return batch_throughput(device, 32)
+    return _batch_throughput(device, 32)
 
 
 def batch32_speedup(device):
-    return batch_throughput(device, 32) / batch_throughput(device, 1)
+    return _batch_throughput(device, 32) / _batch_throughput(device, 1)
 
 
 def batch32_latency_ms(device):
     return _batch_ms(32)
 
 
-def simulate_dynamic_batching(rate=1000.0, max_batch=16, max_wait_ms=2.0, n=20_000, seed=0):
+def _simulate_dynamic_batching(rate=1000.0, max_batch=16, max_wait_ms=2.0, n=20_000, seed=0):
     """One worker. A batch is ready when max_batch requests wait or the oldest has waited max_wait_ms;
     it starts when the worker is free and takes everything that has arrived, up to max_batch.
     Returns (mean latency ms, p99 latency ms, mean batch size)."""
@@ -112,11 +112,11 @@ def simulate_dynamic_batching(rate=1000.0, max_batch=16, max_wait_ms=2.0, n=20_0
 
 
 def dynamic_batching_mean_batch(device):
-    return simulate_dynamic_batching()[2]
+    return _simulate_dynamic_batching()[2]
 
 
 def dynamic_batching_mean_latency(device):
-    return simulate_dynamic_batching()[0]
+    return _simulate_dynamic_batching()[0]
 
 
 def no_batching_utilisation(device):
@@ -138,7 +138,7 @@ def fanout_slow_probability(device):
 
 # ---------------------------------------------------------------- A/B test
 
-def ab_sample_size(device, p1=0.10, p2=0.11, alpha=0.05, power=0.80):
+def _ab_sample_size(device, p1=0.10, p2=0.11, alpha=0.05, power=0.80):
     """Per-group sample size for a two-sided two-proportion z-test (normal approximation, unpooled)."""
     z = NormalDist()
     za, zb = z.inv_cdf(1 - alpha / 2), z.inv_cdf(power)
@@ -147,12 +147,12 @@ def ab_sample_size(device, p1=0.10, p2=0.11, alpha=0.05, power=0.80):
 
 
 def ab_sample_size_10_11(device):
-    return ab_sample_size(device)
+    return _ab_sample_size(device)
 
 
 def ab_sample_size_half_effect(device):
     """Same baseline, half the effect (10% -> 10.5%)."""
-    return ab_sample_size(device, 0.10, 0.105)
+    return _ab_sample_size(device, 0.10, 0.105)
 
 
 def ab_z_values(device):
@@ -162,7 +162,7 @@ def ab_z_values(device):
 
 def ab_days_needed(device):
     """Days to reach the 10% -> 11% sample size with 20,000 eligible users a day split 50/50."""
-    return math.ceil(2 * ab_sample_size(device) / 20_000)
+    return math.ceil(2 * _ab_sample_size(device) / 20_000)
 
 
 # ---------------------------------------------------------------- monitoring
