@@ -1,7 +1,6 @@
 """Checks for chapter 17 (model compression): INT8 affine quantization, sparsity storage,
 depthwise-separable convolution cost, MobileNet v1 / SqueezeNet sizes, distillation, low rank."""
 
-import math
 
 import numpy as np
 import torch

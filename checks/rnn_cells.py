@@ -1,6 +1,5 @@
 """Checks for recurrent networks (chapter 6): parameter counts from nn.RNN/nn.LSTM/nn.GRU, gradient decay, ESNs."""
 
-import math
 
 import numpy as np
 import torch
