@@ -21,8 +21,22 @@ UNKNOWN = re.compile(r"<m[io][^>]*>\\([A-Za-z]+)</m[io]>")
 ZIAMATH_SIZE = 24.0  # px; SVG sizes are converted to em of the surrounding text
 
 
+# Commands latex2mathml (and ziamath, which parses with it) does not know, written in forms it does.
+TEX_SHIMS = [
+    (re.compile(r"\\operatorname\*"), r"\\operatorname"),
+    (re.compile(r"\\arg(?![A-Za-z])"), r"\\operatorname{arg}"),
+    (re.compile(r"\\lfloor(?![A-Za-z])"), "⌊"),
+    (re.compile(r"\\rfloor(?![A-Za-z])"), "⌋"),
+    (re.compile(r"\\lceil(?![A-Za-z])"), "⌈"),
+    (re.compile(r"\\rceil(?![A-Za-z])"), "⌉"),
+]
+
+
 def normalise_tex(tex: str) -> str:
-    return tex.replace("\u200b", "").replace("\ufeff", "").replace("\u00a0", " ").strip()
+    tex = tex.replace("\u200b", "").replace("\ufeff", "").replace("\u00a0", " ").strip()
+    for pattern, repl in TEX_SHIMS:
+        tex = pattern.sub(repl, tex)
+    return tex
 
 
 def formula_key(tex: str, display: bool) -> str:
