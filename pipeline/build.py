@@ -119,6 +119,46 @@ def _pdf_job(args):
     return write_pdf(html, Path(root))
 
 
+def pdf_layout_mode() -> str:
+    """"parts" (default): per chapter in workers, joined; "single": the whole edition as one WeasyPrint document."""
+    return "single" if os.environ.get("DL500_PDF_LAYOUT", "parts") == "single" else "parts"
+
+
+def write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress) -> None:
+    progress.stage(f"pdf: laying out {len(pdf_jobs)} edition(s) as one document each with WeasyPrint "
+                   f"({min(jobs, len(pdf_jobs))} process(es))")
+    if len(pdf_jobs) > 1 and jobs > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs))) as ex:
+            pdfs = list(ex.map(_pdf_job, [(h, str(book.root)) for _, _, h, _ in pdf_jobs]))
+    else:
+        pdfs = [_pdf_job((h, str(book.root))) for _, _, h, _ in pdf_jobs]
+    for (target, key, _, _), data in zip(pdf_jobs, pdfs):
+        atomic_write(target, data)
+        mark_written(target, key, cache_dir)
+
+
+def write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progress, build_diags) -> None:
+    """One edition laid out per chapter in `jobs` workers and joined; reports parts reused and peak memory."""
+    from .render.parts import MEMORY_LIMIT_MIB, build_pdf_in_parts
+    progress.stage(f"pdf {edition.lang}: laying out in parts with WeasyPrint ({jobs} process(es))")
+    report: dict = {}
+    data = build_pdf_in_parts(book, edition, meta, book.root, cache_dir, jobs, (_weasyprint_version(), meta["epoch"]),
+                              report)
+    atomic_write(target, data)
+    mark_written(target, key, cache_dir)
+    peaks = report["peaks"]
+    largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
+    progress.stage(f"pdf {edition.lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
+                   f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s); "
+                   f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
+    for name, mib in sorted(peaks.items()):
+        if mib > MEMORY_LIMIT_MIB:
+            build_diags.append(diag("DL901", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
+                                    f"laying out part '{name}' of the {edition.lang} PDF took {mib:.0f} MiB "
+                                    f"(limit {MEMORY_LIMIT_MIB} MiB)",
+                                    "split the chapter, or raise DL500_PDF_PART_LIMIT_MIB", severity=WARNING))
+
+
 def output_key(*parts) -> str:
     h = hashlib.sha256()
     for p in parts:
@@ -207,7 +247,7 @@ def build_book(book, diags, args) -> int:
             if up_to_date(target, key, cache_dir):
                 stats.setdefault("unchanged", []).append(str(target))
             else:
-                pdf_jobs.append((target, key, html))
+                pdf_jobs.append((target, key, html, edition))
             if edition.pending and not quiet:
                 progress.stage(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation "
                                "pending)")
@@ -231,18 +271,12 @@ def build_book(book, diags, args) -> int:
             written.append(target)
 
     if pdf_jobs:
-        progress.stage(f"pdf: laying out {len(pdf_jobs)} edition(s) with WeasyPrint ({min(jobs, len(pdf_jobs))} "
-                       "process(es))")
-        env_epoch = meta["epoch"]
-        os.environ["SOURCE_DATE_EPOCH"] = env_epoch
-        if len(pdf_jobs) > 1 and jobs > 1:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs))) as ex:
-                pdfs = list(ex.map(_pdf_job, [(h, str(book.root)) for _, _, h in pdf_jobs]))
+        os.environ["SOURCE_DATE_EPOCH"] = meta["epoch"]
+        if pdf_layout_mode() == "single":
+            write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress)
         else:
-            pdfs = [_pdf_job((h, str(book.root))) for _, _, h in pdf_jobs]
-        for (target, key, _), data in zip(pdf_jobs, pdfs):
-            atomic_write(target, data)
-            mark_written(target, key, cache_dir)
+            for target, key, _, edition in pdf_jobs:
+                write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progress, build_diags)
     written += [out_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
     if "html" in formats:

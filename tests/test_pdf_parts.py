@@ -1,0 +1,115 @@
+"""The PDF laid out in parts and joined: same pages, outline, TOC numbers and links as one WeasyPrint document."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from conftest import copy_fixture, patch_file, run_cli
+
+
+def _build(root, monkeypatch, capsys, mode: str, recto: bool = False, *extra) -> str:
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setenv("DL500_PDF_LAYOUT", mode)
+    monkeypatch.setenv("DL500_PDF_RECTO", "1" if recto else "0")
+    rc, _, err = run_cli(capsys, "build", ".", "--format", "pdf", *extra)
+    assert rc == 0, err
+    return err
+
+
+def outline(reader):
+    out = []
+
+    def walk(items, depth):
+        for it in items:
+            if isinstance(it, list):
+                walk(it, depth + 1)
+            else:
+                out.append((depth, it.title, reader.get_destination_page_number(it)))
+
+    walk(reader.outline, 0)
+    return out
+
+
+def page_texts(pdf):
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [" ".join(p.split()) for p in text.split("\f")]
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "recto"])
+def both(request, tmp_path_factory):
+    """The minimal fixture built twice, as one document and in parts (2 workers)."""
+    mp = pytest.MonkeyPatch()
+    import contextlib
+    import io
+    out = {}
+    try:
+        for mode in ("single", "parts"):
+            root = copy_fixture("minimal", tmp_path_factory.mktemp(mode) / "book")
+            mp.chdir(root)
+            mp.setenv("SOURCE_DATE_EPOCH", "1700000000")
+            mp.setenv("DL500_PDF_LAYOUT", mode)
+            mp.setenv("DL500_PDF_RECTO", "1" if request.param else "0")
+            from pipeline.cli import main
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+                assert main(["build", ".", "--format", "pdf", "--jobs", "2"]) == 0, err.getvalue()
+            out[mode] = root / "build"
+    finally:
+        mp.undo()
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_parts_match_the_single_document(both, lang):
+    from pypdf import PdfReader
+    single = PdfReader(str(both["single"] / lang / "dl500.pdf"))
+    parts = PdfReader(str(both["parts"] / lang / "dl500.pdf"))
+    assert len(parts.pages) == len(single.pages)
+    assert outline(parts) == outline(single)
+    assert len(outline(parts)) >= 6
+    # every page prints the same text: TOC page numbers, running heads, page numbers, "见 2.1.1，第 N 页"
+    assert page_texts(both["parts"] / lang / "dl500.pdf") == page_texts(both["single"] / lang / "dl500.pdf")
+    assert parts.metadata.title == single.metadata.title
+
+
+def test_cross_part_links_go_to_the_right_page(both):
+    from pypdf import PdfReader
+    reader = PdfReader(str(both["parts"] / "zh" / "dl500.pdf"))
+    texts = page_texts(both["parts"] / "zh" / "dl500.pdf")
+    ch2 = next(i for i, t in enumerate(texts) if "2.1.1 卷积层有多少参数" in t)
+    ch1 = next(i for i, t in enumerate(texts) if "第 1 章 基础" in t and i > 1)
+    gotos = []
+    for i, page in enumerate(reader.pages):
+        for annot in page.get("/Annots", []) or []:
+            a = annot.get_object().get("/A")
+            if a is None:
+                continue
+            a = a.get_object()
+            assert not str(a.get("/URI", "")).startswith("xref:"), "an unresolved cross-part link"
+            if a.get("/S") == "/GoTo" and not isinstance(a["/D"], str):
+                target = reader.get_page_number(a["/D"][0].get_object())
+                gotos.append((i, target))
+    toc = 1
+    assert (toc, ch1) in gotos and (toc, ch2) in gotos  # TOC entries
+    assert (ch1, ch2) in gotos  # "相关问题见 2.1.1" in chapter 1 → chapter 2
+
+
+def test_one_question_edit_lays_out_only_its_chapter(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
+    assert "3 part(s), 3 laid out, 0 reused, 3 layout-only" in err
+    err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh")
+    assert "0 PDF(s) laid out" in err
+    patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数（含偏置）。")
+    err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
+    assert "3 part(s), 1 laid out, 2 reused, 0 layout-only, 1 round(s)" in err
+
+
+def test_parts_are_byte_identical_from_scratch(tmp_path, capsys, monkeypatch):
+    a = copy_fixture("minimal", tmp_path / "a")
+    _build(a, monkeypatch, capsys, "parts", True, "--lang", "zh", "--jobs", "2")
+    b = copy_fixture("minimal", tmp_path / "b")
+    _build(b, monkeypatch, capsys, "parts", True, "--lang", "zh", "--jobs", "1")
+    assert (a / "build/zh/dl500.pdf").read_bytes() == (b / "build/zh/dl500.pdf").read_bytes()
