@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -119,9 +120,10 @@ def _pdf_job(args):
     return write_pdf(html, Path(root))
 
 
-def pdf_layout_mode() -> str:
+def pdf_layout_mode(args=None) -> str:
     """"parts" (default): per chapter in workers, joined; "single": the whole edition as one WeasyPrint document."""
-    return "single" if os.environ.get("DL500_PDF_LAYOUT", "parts") == "single" else "parts"
+    chosen = getattr(args, "pdf_layout", None) or os.environ.get("DL500_PDF_LAYOUT", "parts")
+    return "single" if chosen == "single" else "parts"
 
 
 def write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress) -> None:
@@ -153,7 +155,7 @@ def write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progre
                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
         if mib > MEMORY_LIMIT_MIB:
-            build_diags.append(diag("DL901", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
+            build_diags.append(diag("DL902", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
                                     f"laying out part '{name}' of the {edition.lang} PDF took {mib:.0f} MiB "
                                     f"(limit {MEMORY_LIMIT_MIB} MiB)",
                                     "split the chapter, or raise DL500_PDF_PART_LIMIT_MIB", severity=WARNING))
@@ -204,6 +206,17 @@ def build_book(book, diags, args) -> int:
     out_dir = Path(args.out).resolve() if args.out else book.root.parent / "build"
     cache_dir = book.root.parent / ".dl500-cache" / "render"
     stats: dict = {}
+    if book.options.get("recto_chapters"):
+        os.environ["DL500_PDF_RECTO"] = "1"  # read by the layout workers, which inherit the environment
+
+    fingerprint = input_fingerprint(book, langs, formats, args)
+    last = cache_dir / "last-build.json"
+    previous = _read_json(last)
+    if previous.get("key") == fingerprint and all(Path(p).is_file() for p in previous.get("outputs", [])):
+        for p in previous["outputs"]:
+            print(display_path(Path(p), book.root))
+        progress.stage("done: nothing changed since the last build (inputs fingerprint matches)")
+        return 0
 
     progress.stage("validating")
     diags = list(diags) + validate(book)
@@ -272,7 +285,7 @@ def build_book(book, diags, args) -> int:
 
     if pdf_jobs:
         os.environ["SOURCE_DATE_EPOCH"] = meta["epoch"]
-        if pdf_layout_mode() == "single":
+        if pdf_layout_mode(args) == "single":
             write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress)
         else:
             for target, key, _, edition in pdf_jobs:
@@ -299,7 +312,35 @@ def build_book(book, diags, args) -> int:
     progress.stage(f"done: pandoc {stats.get('pandoc_fragments', 0)} fragment(s) in {stats.get('pandoc_calls', 0)} "
                    f"call(s), {stats.get('formulas_rendered', 0)} formula(s) rendered, "
                    f"{len(pdf_jobs)} PDF(s) laid out")
+    if not has_errors(all_diags):
+        last.parent.mkdir(parents=True, exist_ok=True)
+        last.write_text(json.dumps({"key": fingerprint, "outputs": [str(p) for p in written + report]}))
     return 1 if has_errors(build_diags) else 0
+
+
+def input_fingerprint(book, langs, formats, args) -> str:
+    """Everything an output depends on: the book folder, templates, the pipeline's code, options, date, revision.
+
+    A match with the last clean build means nothing can differ, so the build stops before any work.
+    """
+    h = hashlib.sha256()
+    roots = [book.root, Path(__file__).resolve().parents[1] / "templates", Path(__file__).resolve().parent]
+    for base in roots:
+        for p in sorted(base.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
+                h.update(str(p.relative_to(base)).encode() + b"\0" + p.read_bytes() + b"\0")
+    meta = build_meta(book)
+    opts = [langs, formats, pdf_layout_mode(args), os.environ.get("DL500_PDF_RECTO", ""), meta["epoch"],
+            meta["revision"], str(getattr(args, "out", ""))]
+    h.update(json.dumps(opts, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 class SiteInputs:

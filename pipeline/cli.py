@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pdf, epub or html (repeatable; default: pdf and epub)")
     b.add_argument("--jobs", type=int, default=0)
     b.add_argument("--keep-going", action="store_true", help="publish despite validation errors, and say what")
+    b.add_argument("--pdf-layout", choices=["parts", "single"], default=None,
+                   help="parts (default): chapters laid out in parallel and joined; single: one document")
     b.add_argument("--out", default=None, help="output folder (default: build/ beside source/)")
     b.set_defaults(func=cmd_build)
 

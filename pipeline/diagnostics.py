@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     "DL807": "claim cites a variable no code block defined",
     "DL808": "runnable block without an output block",
     "DL901": "build input problem",
+    "DL902": "a PDF part needs more memory than the limit",
 }
 
 
