@@ -17,6 +17,7 @@ A100_FP32_FLOPS = 19.5e12
 A100_BW = 2.039e12
 H100_BF16_FLOPS = 989e12
 H100_BW = 3.35e12
+A100_TF32_FLOPS = 156e12
 
 
 def _bytes(dtype):
@@ -77,6 +78,16 @@ def ridge_a100_bf16(device):
 
 def ridge_a100_fp32(device):
     return A100_FP32_FLOPS / A100_BW
+
+
+def a100_bf16_tc_over_fp32(device):
+    """A100: dense BF16 Tensor Core peak over FP32 CUDA-core peak, 312 / 19.5."""
+    return A100_BF16_FLOPS / A100_FP32_FLOPS
+
+
+def a100_tf32_tc_over_fp32(device):
+    """A100: dense TF32 Tensor Core peak over FP32 CUDA-core peak, 156 / 19.5."""
+    return A100_TF32_FLOPS / A100_FP32_FLOPS
 
 
 def ridge_h100_bf16(device):

@@ -265,3 +265,14 @@ def negative_sampling_unigram_power(device):
     p = counts ** 0.75
     p /= p.sum()
     return float(p[0])
+
+
+def lora_fraction_4096_r8(device):
+    """LoRA with r = 8 on a 4096 x 4096 weight: trainable (B: 4096x8, A: 8x4096) over frozen parameters."""
+    d = k = 4096
+    r = 8
+    with torch.device("meta"):
+        w = torch.nn.Linear(k, d, bias=False)
+        a = torch.nn.Parameter(torch.empty(r, k))
+        b = torch.nn.Parameter(torch.empty(d, r))
+    return (a.numel() + b.numel()) / w.weight.numel()
