@@ -202,3 +202,9 @@ def gda_bilinear_radius(device):
     for _ in range(100):
         x, y = x - lr * y, y + lr * x
     return float(np.hypot(x, y) / r0)
+
+
+def nonsaturating_to_saturating_ratio(device):
+    """Ratio of the two generator-loss gradient magnitudes at D(G(z)) = 0.01: (1 - D) / D = 99."""
+    sat, nonsat = _sigmoid_grads(0.01)
+    return nonsat / sat

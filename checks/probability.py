@@ -181,3 +181,10 @@ def expectation_linearity(device):
         for y, py in ((0, 0.7), (1, 0.3)):
             total += (2 * x + 3 * y) * (1 / 6) * py
     return total
+
+
+def coin_map_beta22(device):
+    """MAP of a Bernoulli parameter after 3 heads in 3 tosses with a Beta(2, 2) prior, on a grid."""
+    p = np.linspace(0.001, 0.999, 999)
+    log_post = 3 * np.log(p) + (np.log(p) + np.log(1 - p))   # likelihood p^3 times prior p(1-p)
+    return float(p[log_post.argmax()].round(3))

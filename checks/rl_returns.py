@@ -140,6 +140,12 @@ def per_sampling_probs(device):
     return tuple(float(x) for x in np.round(p / p.sum(), 3))
 
 
+def per_priority_ratio(device):
+    """Prioritized replay with alpha = 0.6: a priority 4 times larger gives 4 ** 0.6 times the probability."""
+    p = np.array([4.0, 1.0]) ** 0.6
+    return float(p[0] / p[1])
+
+
 def reinforce_grad_example(device):
     """Softmax policy with logits [0, 0]: grad of log pi(a0) w.r.t. the logits is onehot - pi = (0.5, -0.5)."""
     import torch
