@@ -1,5 +1,287 @@
-"""`dl500 serve` (issue 13)."""
+"""`dl500 serve`: build the web edition, serve it on 127.0.0.1, rebuild what changed on save, reload the page.
+
+One edited question file is re-read alone, converted by pandoc alone (the fragment cache holds the rest) and only
+the pages showing it are rewritten; any other change (chapter.yaml, book.yaml, figures, a new file) rebuilds the
+whole site from the caches. The page polls /__version and reloads when it changes; problems of the edited file
+show in the page and in the terminal with file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .diagnostics import ERROR, WARNING, format_text
+
+POLL_S = 0.3
+
+LIVE_RELOAD_JS = """(function () {
+  var version = null;
+  function show(errors) {
+    var box = document.getElementById("dl500-errors");
+    if (!errors.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div"); box.id = "dl500-errors";
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;max-height:40vh;overflow:auto;z-index:99;" +
+        "background:#2b0b0b;color:#ffd7d7;font:13px/1.5 ui-monospace,monospace;padding:.6rem 1rem;" +
+        "border-top:3px solid #e5484d;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = errors.map(function (e) {
+      return e.file + ":" + e.line + ":" + e.col + ": " + e.severity + " " + e.code + " " + e.message +
+        (e.hint ? "\\n    hint: " + e.hint : "");
+    }).join("\\n");
+  }
+  function poll() {
+    fetch("/__version", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (s) {
+      if (version !== null && s.version !== version) { location.reload(); return; }
+      version = s.version; show(s.errors || []);
+    }).catch(function () {}).finally(function () { setTimeout(poll, 500); });
+  }
+  poll();
+})();
+"""
+
+
+class Preview:
+    """The loaded book and everything rendered from it, kept between edits."""
+
+    def __init__(self, path, langs=None, quiet=False, out=None):
+        from .load import find_book_root
+        self.path, self.quiet = Path(path), quiet
+        self.root = find_book_root(self.path)
+        if self.root is None:
+            raise SystemExit(f"dl500 serve: no book.yaml in {path} or {Path(path) / 'source'}")
+        self.want_langs = langs
+        self.out = Path(out) if out else self.root.parent / "build" / "site"
+        self.cache_dir = self.root.parent / ".dl500-cache" / "render"
+        self.version = 0
+        self.errors: list = []
+        self.lock = threading.Lock()
+        self.book = None
+        self.builder = None
+        self.last_timing: dict = {}
+
+    # building
+    def full_build(self, search=True) -> None:
+        from .build import (SiteInputs, build_meta, chapter_files, collect_formulas, collect_images,
+                            render_fragments, texts_to_render)
+        from .load import LoadError, load_book
+        from .render import math as mathr
+        from .render.figures import draw_figures
+        from .render.html import pygments_css
+        from .render.site import SiteBuilder
+        from .validate import parsed_body
+        from .validate.numbering import reference_index
+        t0 = time.perf_counter()
+        try:
+            book, diags = load_book(self.root)
+        except LoadError as e:
+            self.report(list(e.args[0]) if e.args else [])
+            return
+        self.book = book
+        self.langs = [lang for lang in (self.want_langs or book.languages) if lang in book.languages]
+        self.stats: dict = {}
+        self.texts = texts_to_render(book, self.langs)
+        self.fragments = render_fragments(book, self.texts, self.cache_dir, self.stats)
+        self.formulas = collect_formulas(self.fragments)
+        rendered = mathr.render_all(self.formulas, mathr.MathCache(self.cache_dir / "math"), 1, self.stats)
+        static, requests = collect_images(book, self.texts)
+        figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
+        meta = build_meta(book)
+        meta["pygments_css"] = pygments_css()
+        ids = reference_index(book, parsed_body)
+        inputs = SiteInputs(rendered, figures, static, meta, ids, chapter_files(book))
+        self.builder = SiteBuilder(book, self.langs, inputs, self.out,
+                                   [self.root.parent / "build" / "claims.json"])
+        self.builder.write_all(self.fragments, search=search)
+        self.last_timing = {"kind": "full", "seconds": time.perf_counter() - t0}
+        self.bump()
+        self.report(diags + self.validate(None))
+
+    def validate(self, only_files):
+        from .validate import validate
+        try:
+            return validate(self.book, only_files)
+        except Exception as e:  # a validator bug must not stop the preview
+            print(f"dl500 serve: validation failed: {type(e).__name__}: {e}", file=sys.stderr)
+            return []
+
+    def rebuild(self, changed: list[Path], search=True) -> None:
+        """Rebuild after `changed` files were saved: one question file alone, anything else from the caches."""
+        with self.lock:
+            by_path = {t.path: k for k, t in self.book.texts.items()} if self.book else {}
+            if self.book is not None and changed and all(p in by_path for p in changed):
+                self.rebuild_questions([(p, by_path[p]) for p in changed], search)
+            else:
+                self.full_build(search)
+
+    def rebuild_questions(self, items, search=True) -> None:
+        from .build import collect_formulas, collect_images, math_diagnostics, render_fragments
+        from .load import display_path, load_question_text
+        from .render import math as mathr
+        from .render.figures import draw_figures
+        from .validate import parsed_body
+        from .validate.numbering import reference_index
+        t0 = time.perf_counter()
+        book = self.book
+        texts = dict(book.texts)
+        diags, changed, rels = [], {}, set()
+        for path, (qid, lang) in items:
+            rel = display_path(path, book.root)
+            rels.add(rel)
+            if not path.is_file():
+                return self.full_build(search)
+            qt, d = load_question_text(path, rel, qid, lang, book.primary)
+            diags += d
+            if qt is None:
+                continue
+            texts[(qid, lang)] = qt
+            changed[(qid, lang)] = qt
+        if not changed:
+            self.report(diags)
+            return
+        book = dataclasses.replace(book, texts=texts)
+        self.book = book
+        for key, qt in changed.items():
+            if key in self.texts:
+                self.texts[key] = qt
+        new = render_fragments(book, changed, self.cache_dir, self.stats)
+        self.fragments.update(new)
+        formulas = collect_formulas(new) - self.formulas
+        inputs = self.builder.inputs
+        if formulas:
+            inputs.math.update(mathr.render_all(formulas, mathr.MathCache(self.cache_dir / "math"), 1, self.stats))
+            self.formulas |= formulas
+        static, requests = collect_images(book, changed)
+        if requests:
+            figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
+            inputs.figures.update(figures)
+        inputs.images.update(static)
+        inputs.ids = reference_index(book, parsed_body)
+        self.builder.book = book
+        self.builder.rewrite_chapters(self.fragments, {qid for qid, _ in changed})
+        self.last_timing = {"kind": "question", "seconds": time.perf_counter() - t0}
+        self.bump()
+        mine = collect_formulas(new)
+        diags += math_diagnostics(changed, {f: r for f, r in inputs.math.items() if f in mine})
+        self.report(diags + self.validate(rels))
+        if search:
+            threading.Thread(target=self.reindex, daemon=True).start()
+
+    def reindex(self) -> None:
+        from .render.site import write_search_index
+        try:
+            with self.lock:
+                records = self.builder.search_records()
+            write_search_index(records, self.out)
+        except Exception as e:  # search is a convenience in the preview; say why it is stale
+            print(f"dl500 serve: search index not updated: {type(e).__name__}: {e}", file=sys.stderr)
+
+    # state the page reads
+    def bump(self) -> None:
+        self.version += 1
+
+    def report(self, diags) -> None:
+        shown = [d for d in diags if d.severity in (ERROR, WARNING)]
+        errors = [{"file": d.file, "line": d.line, "col": d.col, "severity": d.severity, "code": d.code,
+                   "message": d.message, "hint": getattr(d, "hint", "") or ""} for d in shown]
+        if errors != self.errors:
+            self.errors = errors
+            self.bump()
+        if shown:
+            sys.stderr.write(format_text(shown))
+        if not self.quiet and self.last_timing:
+            print(f"dl500 serve: {self.last_timing['kind']} rebuild in {self.last_timing['seconds']:.2f} s"
+                  + (f", {len(shown)} problem(s)" if shown else ""), file=sys.stderr)
+
+    # watching
+    def snapshot(self) -> dict:
+        out = {}
+        for p in self.root.rglob("*"):
+            if any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(self.root).parts):
+                continue
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            if p.is_file():
+                out[p] = (st.st_mtime_ns, st.st_size)
+        return out
+
+    def watch(self, stop: threading.Event, interval=POLL_S) -> None:
+        seen = self.snapshot()
+        while not stop.wait(interval):
+            now = self.snapshot()
+            if now == seen:
+                continue
+            changed = [p for p in set(now) | set(seen) if now.get(p) != seen.get(p)]
+            seen = now
+            try:
+                self.rebuild(sorted(changed))
+            except Exception as e:  # keep serving; the message says what broke
+                print(f"dl500 serve: rebuild failed: {type(e).__name__}: {e}", file=sys.stderr)
+
+
+def make_handler(preview: Preview):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=str(preview.out), **k)
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def do_GET(self):
+            path = self.path.split("?", 1)[0]
+            if path == "/__version":
+                return self._send(json.dumps({"version": preview.version, "errors": preview.errors}).encode(),
+                                  "application/json")
+            if path == "/__livereload.js":
+                return self._send(LIVE_RELOAD_JS.encode(), "text/javascript")
+            local = Path(self.translate_path(path))
+            if local.is_dir():
+                if not path.endswith("/"):
+                    return super().do_GET()  # the redirect to the folder
+                local = local / "index.html"
+            if local.suffix == ".html" and local.is_file():
+                html = local.read_text("utf-8")
+                tag = '<script src="/__livereload.js"></script>'
+                html = html.replace("</body>", tag + "</body>", 1) if "</body>" in html else html + tag
+                return self._send(html.encode(), "text/html; charset=utf-8")
+            return super().do_GET()
+
+        def _send(self, data: bytes, ctype: str):
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
 
 
 def run_serve(args) -> int:
-    raise NotImplementedError("dl500 serve is not built yet (issue 13)")
+    preview = Preview(args.path, getattr(args, "lang", None), getattr(args, "quiet", False))
+    print("dl500 serve: building the web edition …", file=sys.stderr)
+    preview.full_build()
+    server = http.server.ThreadingHTTPServer((args.host, args.port), make_handler(preview))
+    stop = threading.Event()
+    watcher = threading.Thread(target=functools.partial(preview.watch, stop), daemon=True)
+    watcher.start()
+    host, port = server.server_address[:2]
+    print(f"dl500 serve: http://{host}:{port}/  (watching {preview.root}; Ctrl-C to stop)", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+    return 0

@@ -40,6 +40,6 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   # torch first, pinned to the CPU wheel this machine carries; pyproject keeps
   # an open range (torch>=2.4) so GPU users keep their own build.
   .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q torch==2.13.0
-  .venv/bin/pip install -q -e '.[test]'
+  .venv/bin/pip install -q -e '.[test,web]'
   echo "$want" > "$stamp"
 fi

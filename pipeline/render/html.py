@@ -37,13 +37,14 @@ def labels(lang: str) -> dict:
 @dataclass
 class RenderContext:
     lang: str
-    target: str  # "pdf" or "epub"
+    target: str  # "pdf", "epub" or "html" (the web edition: like "pdf", math through math_html)
     ids: dict  # id -> (kind, number)
     chapter_of: dict  # id -> chapter file name (epub)
     math: dict = field(default_factory=dict)  # (tex, display) -> svg result
     figures: dict = field(default_factory=dict)  # (chapter folder, url) -> svg text
     images: dict = field(default_factory=dict)  # (chapter folder, url) -> epub href
     current_chapter_file: str = ""
+    math_html: object = None  # "html" target: callable (tex, display) -> markup; the site chooses MathML or SVG
 
 
 def xref_text(ctx: RenderContext, target: str) -> str | None:
@@ -70,6 +71,8 @@ def finish_question_html(fragment: str, ctx: RenderContext, chapter_folder: str)
 def _math(m, ctx: RenderContext) -> str:
     display = m.group(1) == "display"
     tex = htmllib.unescape(m.group(2))
+    if ctx.math_html is not None:
+        return ctx.math_html(tex, display)
     if ctx.target == "epub":
         try:
             return mathr.mathml_with_fallback(tex, display)

@@ -1,0 +1,164 @@
+"""Benchmark the web edition on the synthetic full-size book: site build as a ratio to the PDF build, rebuilds.
+
+In one run, on one book (both languages): the site built cold (pandoc and math caches empty), the site again with
+no change, the PDF editions with the same warm caches (the baseline), the site after one question's body changed,
+and `dl500 serve`'s in-process rebuild of one edited question (the page reload follows it), plus the search
+index refresh serve runs afterwards in the background. Also the largest page, the search index size and how the
+formulas were drawn (MathML, SVG only, or TeX text).
+
+    python benchmarks/bench_site.py [--questions 500] [--edits 5] [--no-pdf] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+from _measure import measure  # noqa: E402
+
+try:
+    from gen_book import generate  # noqa: E402
+except ImportError:  # the shared generator is missing: a small one of our own
+    generate = None
+
+DL500 = [sys.executable, "-m", "pipeline"]
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def own_book(out: Path, questions: int) -> None:
+    """A plain synthetic book: 18 chapters, 3 sections each, ~1,500 Han characters and 5 formulas a question."""
+    import random
+    rng = random.Random(1)
+    words = "模型 数据 梯度 损失 参数 网络 训练 样本 特征 权重 卷积 池化 激活 正则 优化 学习率 批量 误差 分布".split()
+    src = out / "source"
+    src.mkdir(parents=True)
+    per = max(1, questions // 18)
+    folders = []
+    n = 0
+    for c in range(18):
+        folder = f"ch{c + 1:02d}"
+        folders.append(folder)
+        (src / folder).mkdir()
+        sections = []
+        for s in range(3):
+            items = []
+            for _ in range(per // 3 + (1 if s < per % 3 else 0)):
+                qid = f"q{n:04d}"
+                n += 1
+                items.append(qid)
+                zh = "".join(rng.choice(words) for _ in range(700))
+                en = " ".join(rng.choice(["model", "gradient", "loss", "sigmoid", "weight"]) for _ in range(400))
+                f = r"$\frac{\partial L}{\partial w_{%d}} = \sigma(x)^{%d}$" % (n, n % 7)
+                (src / folder / f"{qid}.zh.md").write_text(
+                    f"---\nid: {qid}\ntitle: 问题{n}\ncontributors: [张三-某大学]\n---\n\n{zh} {f}\n\n$$\n{f[1:-1]}\n$$\n")
+                (src / folder / f"{qid}.en.md").write_text(
+                    f"---\nid: {qid}\ntitle: Question {n}\ncontributors: [Zhang San-Uni]\ntranslation:\n  "
+                    f"status: machine\n  translators: [bot-none]\n  source_hash: sha256:0000000000000000\n---\n\n"
+                    f"{en} {f}\n")
+            sections.append(f"  - section: c{c}s{s}\n    title: {{zh: 节{s}, en: Section {s}}}\n    items: [{', '.join(items)}]\n")
+        (src / folder / "chapter.yaml").write_text(f"id: chap-{c}\ntitle: {{zh: 第{c}章, en: Chapter {c}}}\noutline:\n"
+                                                   + "".join(sections))
+    (src / "book.yaml").write_text("id: bench\ntitle: {zh: 基准书, en: Bench Book}\nlanguages: {primary: zh, "
+                                   "translations: [en]}\nversion: 0.0.1\nlicense: CC BY-NC-SA 4.0\nchapters: ["
+                                   + ", ".join(folders) + "]\n")
+
+
+def edit_one_question(book: Path, k: int) -> Path:
+    files = sorted((book / "source").glob("*/*.zh.md"))
+    p = files[len(files) // 3]
+    p.write_text(p.read_text("utf-8").rstrip("\n") + f"\n\n编辑第 {k} 次：模型的梯度。\n", "utf-8")
+    return p
+
+
+def dir_size(p: Path, pattern="*") -> int:
+    return sum(f.stat().st_size for f in p.rglob(pattern) if f.is_file())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--questions", type=int, default=500)
+    ap.add_argument("--edits", type=int, default=5)
+    ap.add_argument("--no-pdf", action="store_true", help="skip the PDF baseline (minutes on a full-size book)")
+    ap.add_argument("--keep", help="build in this folder and keep it")
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="dl500-site-"))
+    book = work / "book"
+    shutil.rmtree(book, ignore_errors=True)
+    book.mkdir(parents=True)
+    if generate is not None:
+        generate(book, args.questions)
+        print(f"book: benchmarks/gen_book.py, {args.questions} questions")
+    else:
+        own_book(book, args.questions)
+        print(f"book: own generator, {args.questions} questions")
+    rows = []
+
+    def run(label, *extra):
+        r = measure([*DL500, "build", str(book), "--quiet", *extra], cwd=book, env=EPOCH, check=False)
+        rows.append((label, r["seconds"], r.get("largest_mib", 0)))
+        print(f"{label:<44} {r['seconds']:8.2f} s  {r.get('largest_mib', 0):7.0f} MiB", flush=True)
+        return r["seconds"]
+
+    t_cold = run("site, cold caches", "--format", "html")
+    t_warm = run("site, no change", "--format", "html")
+    t_pdf = None if args.no_pdf else run("PDF (zh + en), warm caches [baseline]", "--format", "pdf")
+    edit_one_question(book, 0)
+    t_edit = run("site after one question changed", "--format", "html")
+
+    site = book / "build" / "site"
+    pages = [p for p in site.rglob("*.html") if "pagefind" not in p.parts]
+    biggest = max(pages, key=lambda p: p.stat().st_size)
+    index_bytes = dir_size(site / "pagefind")
+    index_data = sum(dir_size(site / "pagefind", pat) for pat in ("*.pf_fragment", "*.pf_index", "*.pf_meta"))
+
+    from pipeline.serve import Preview
+    preview = Preview(book, quiet=True)
+    with contextlib.redirect_stderr(io.StringIO()):
+        t0 = time.perf_counter()
+        preview.full_build(search=False)
+        t_serve_start = time.perf_counter() - t0
+        times = []
+        for k in range(1, args.edits + 1):
+            p = edit_one_question(book, k)
+            t0 = time.perf_counter()
+            preview.rebuild([p.resolve()], search=False)
+            times.append(time.perf_counter() - t0)
+            assert preview.last_timing["kind"] == "question", preview.last_timing
+        t0 = time.perf_counter()
+        preview.reindex()
+        t_reindex = time.perf_counter() - t0
+    counts = preview.builder.math.counts
+
+    print()
+    print(f"pages: {len(pages)}; largest {biggest.relative_to(site)} {biggest.stat().st_size / 1024:.0f} KiB "
+          "(limit 200 KiB)")
+    print(f"search index: {index_bytes / 1024 / 1024:.2f} MiB on disk with the wasm and UI files; index and "
+          f"fragments alone {index_data / 1024 / 1024:.2f} MiB (Pagefind stores them gzip-compressed; limit 2 MB)")
+    total = sum(counts.values()) or 1
+    print(f"math: {counts['mathml']} MathML ({100 * counts['mathml'] / total:.1f}%), {counts['svg_only']} SVG only, "
+          f"{counts['text']} shown as TeX")
+    if t_pdf:
+        print(f"site / PDF build: {t_warm / t_pdf:.2f}× (no change), cold site {t_cold:.1f} s vs PDF {t_pdf:.1f} s: "
+              f"{t_cold / t_pdf:.2f}×")
+    print(f"site after one edit: {t_edit:.2f} s (a whole `dl500 build --format html` process)")
+    print(f"serve: start {t_serve_start:.2f} s; one-question rebuild median {statistics.median(times):.3f} s, "
+          f"max {max(times):.3f} s over {len(times)} edits (target < 1 s); search refresh afterwards "
+          f"{t_reindex:.2f} s in the background")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

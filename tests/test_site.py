@@ -1,0 +1,266 @@
+"""The web edition on the minimal fixture: links resolve, languages switch, nothing leaves the site, serve rebuilds."""
+
+from __future__ import annotations
+
+import contextlib
+import html.parser
+import io
+import json
+import os
+import posixpath
+import re
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, copy_fixture
+
+
+def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
+    from pipeline.cli import main
+    from pipeline.render import site
+    cwd = os.getcwd()
+    os.chdir(root)
+    old_env = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    old_limit = site.PAGE_LIMIT
+    if page_limit is not None:
+        site.PAGE_LIMIT = page_limit
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            rc = main(["build", ".", "--format", "html", "--quiet"])
+        assert rc == 0, err.getvalue()
+    finally:
+        site.PAGE_LIMIT = old_limit
+        os.chdir(cwd)
+        if old_env is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old_env
+    return root / "build" / "site"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    import shutil
+    root = copy_fixture("minimal", tmp_path_factory.mktemp("site") / "book")
+    (root / "build").mkdir()
+    shutil.copy(FIXTURES / "minimal/build/claims.json", root / "build/claims.json")  # as `dl500 claims` left it
+    return build_site(root)
+
+
+@pytest.fixture(scope="module")
+def split_site(tmp_path_factory):
+    """The same book with a page limit so small that every chapter with sections gets one page per section."""
+    return build_site(copy_fixture("minimal", tmp_path_factory.mktemp("split") / "book"), page_limit=100)
+
+
+class Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.refs = set(), []  # refs: (tag, attr, value, attrs)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        for name in ("href", "src", "action"):
+            if a.get(name) is not None:
+                self.refs.append((tag, name, a[name], a))
+
+
+def pages(site: Path):
+    return [p for p in site.rglob("*.html") if "pagefind" not in p.relative_to(site).parts]
+
+
+def parse(path: Path) -> Links:
+    p = Links()
+    p.feed(path.read_text("utf-8"))
+    return p
+
+
+def resolve(site: Path, page: Path, url: str) -> tuple[Path, str]:
+    target, _, frag = url.partition("#")
+    target = target.split("?", 1)[0]
+    rel = posixpath.normpath(posixpath.join(posixpath.dirname(page.relative_to(site).as_posix()), target)) \
+        if target else page.relative_to(site).as_posix()
+    assert not rel.startswith(".."), f"{page}: {url} leaves the site"
+    path = site / rel
+    if path.is_dir():
+        path = path / "index.html"
+    return path, frag
+
+
+@pytest.mark.parametrize("which", ["site", "split_site"])
+def test_every_internal_link_resolves(which, request):
+    site = request.getfixturevalue(which)
+    checked = 0
+    for page in pages(site):
+        for _tag, name, url, _ in parse(page).refs:
+            if url.startswith(("http://", "https://", "mailto:", "data:", "/__")):
+                continue
+            path, frag = resolve(site, page, url)
+            assert path.is_file(), f"{page.relative_to(site)}: {name}={url} → {path} does not exist"
+            if frag and path.suffix == ".html":
+                assert frag in parse(path).ids, f"{page.relative_to(site)}: {url}: no id {frag!r} in {path}"
+            checked += 1
+    assert checked > 50
+
+
+def test_pages_per_chapter_and_language(site):
+    for lang in ("zh", "en"):
+        for cid in ("basics", "nets"):
+            assert (site / lang / cid / "index.html").is_file()
+        assert (site / lang / "index.html").is_file()
+    assert (site / "index.html").is_file()
+    zh = (site / "zh/basics/index.html").read_text("utf-8")
+    assert re.search(r'<h3 class="question-title"><a class="number" href="#sigmoid-grad"[^>]*>1\.1\.1</a>', zh)
+    assert 'href="../nets/#conv-params">2.1.1</a>' in zh  # a cross-chapter reference, numbered
+    assert 'rel="next" href="../nets/"' in zh
+
+
+@pytest.mark.parametrize("which", ["site", "split_site"])
+def test_language_switch_lands_on_the_same_question(which, request):
+    site = request.getfixturevalue(which)
+    found = 0
+    for page in pages(site):
+        for _tag, _, url, attrs in parse(page).refs:
+            if "lang-switch" in (attrs.get("class") or ""):
+                path, frag = resolve(site, page, url)
+                assert path.relative_to(site).parts[0] == attrs["hreflang"]
+                assert frag and frag in parse(path).ids
+                found += 1
+    assert found >= 6  # three questions, two languages
+
+
+def test_split_chapter_keeps_stable_anchors(split_site):
+    """When a chapter is split per section, the chapter page still holds each question id, linking on."""
+    chapter = parse(split_site / "zh/basics/index.html")
+    assert {"sigmoid-grad", "relu-why"} <= chapter.ids
+    section = split_site / "zh/basics/activations/index.html"
+    assert {"sigmoid-grad", "relu-why"} <= parse(section).ids
+    redirect = (split_site / "zh/q/relu-why/index.html").read_text("utf-8")
+    assert 'url=../../basics/activations/#relu-why' in redirect
+
+
+def test_nothing_references_outside_the_site(site):
+    for page in pages(site):
+        text = page.read_text("utf-8")
+        for tag, name, url, _ in parse(page).refs:
+            if re.match(r"(https?:)?//", url):
+                assert tag == "a", f"{page}: <{tag} {name}={url}> loads something from outside"
+        assert "@import" not in text and "fonts.googleapis" not in text
+    for css in site.rglob("*.css"):
+        assert not re.search(r"url\((['\"]?)(https?:)?//", css.read_text("utf-8")), css
+
+
+def test_math_is_mathml_with_an_svg_file_behind_it(site):
+    zh = (site / "zh/basics/index.html").read_text("utf-8")
+    spans = re.findall(r'<span class="math (inline|display)">(.*?)</span>', zh, re.S)
+    assert len(spans) == 2
+    for _, inner in spans:
+        assert "<math " in inner and "\\sigma" not in re.sub(r'alttext="[^"]*"|alt="[^"]*"', "", inner)
+        src = re.search(r'src="([^"]+\.svg)"', inner).group(1)
+        assert (site / "zh/basics" / src).resolve().is_file()
+
+
+def test_claim_mark_names_its_check(site):
+    zh = (site / "zh/basics/index.html").read_text("utf-8")
+    mark = re.search(r'<span class="claim claim-ok" data-check="act.sigmoid_grad_at_0">0.25<sup class="claim-mark" '
+                     r'title="([^"]+)"', zh)
+    assert mark and "act.sigmoid_grad_at_0" in mark.group(1) and re.search(r"\d{4}-\d\d-\d\d", mark.group(1))
+
+
+def test_pages_are_light(site):
+    for page in pages(site):
+        assert page.stat().st_size < 200_000, page
+
+
+def test_search_index_holds_every_question_in_both_languages(site):
+    pytest.importorskip("pagefind_bin_extended")
+    entry = json.loads((site / "pagefind/pagefind-entry.json").read_text())
+    assert entry["languages"]["zh"]["page_count"] == 3
+    assert entry["languages"]["en"]["page_count"] == 3
+
+
+def test_search_records_carry_number_title_and_text(tmp_path):
+    from pipeline.render.site import SiteBuilder
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root, search=False)
+    records = {(r["language"], r["meta"]["number"]): r for r in preview.builder.search_records()}
+    assert "卷积" in records[("zh", "2.1.1")]["content"]
+    assert "sigmoid" in records[("en", "1.1.1")]["content"].lower()
+    assert records[("en", "1.1.1")]["url"] == "en/basics/#sigmoid-grad"
+    assert isinstance(preview.builder, SiteBuilder)
+
+
+def _preview(root: Path, search=False):
+    from pipeline.serve import Preview
+    preview = Preview(root, quiet=True)
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.full_build(search=search)
+    return preview
+
+
+def test_serve_rebuilds_one_edited_question_only(tmp_path):
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    before = dict(preview.builder.stats), dict(preview.stats)
+    src = root / "source/ch01/relu-why.zh.md"
+    src.write_text(src.read_text("utf-8").replace("恒为 1", "恒为 1（新）"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([src], search=False)
+    assert preview.last_timing["kind"] == "question"
+    assert preview.stats.get("pandoc_fragments", 0) - before[1].get("pandoc_fragments", 0) == 1  # the body only
+    rendered = preview.builder.stats["questions_rendered"] - before[0]["questions_rendered"]
+    assert rendered == 2  # the zh page, and the en page showing the original while the translation is pending
+    assert "恒为 1（新）" in (root / "build/site/zh/basics/index.html").read_text("utf-8")
+
+
+def test_serve_shows_errors_of_the_edited_file_and_reloads(tmp_path):
+    from pipeline.serve import make_handler
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    server = __import__("http.server").server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(preview))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page = urllib.request.urlopen(base + "/zh/basics/").read().decode()
+        assert '<script src="/__livereload.js"></script>' in page
+        v0 = json.loads(urllib.request.urlopen(base + "/__version").read())
+        src = root / "source/ch01/relu-why.zh.md"
+        src.write_text(src.read_text("utf-8").replace("[](#sigmoid-grad)", "[](#no-such-question)"), "utf-8")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            preview.rebuild([src], search=False)
+        v1 = json.loads(urllib.request.urlopen(base + "/__version").read())
+        assert v1["version"] > v0["version"]
+        assert any(e["file"].endswith("relu-why.zh.md") and e["line"] == 7 and e["code"] == "DL401"
+                   for e in v1["errors"])
+        assert "relu-why.zh.md:7:" in err.getvalue()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_rebuilds_everything_after_an_outline_change(tmp_path):
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    yml = root / "source/ch01/chapter.yaml"
+    yml.write_text(yml.read_text("utf-8").replace("      - sigmoid-grad\n      - relu-why\n",
+                                                  "      - relu-why\n      - sigmoid-grad\n"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([yml], search=False)
+    assert preview.last_timing["kind"] == "full"
+    zh = (root / "build/site/zh/basics/index.html").read_text("utf-8")
+    assert re.search(r'href="#relu-why"[^>]*>1\.1\.1<', zh)
+
+
+def test_mathml_core_turns_variants_into_math_letters():
+    from pipeline.render.site import mathml_core
+    assert "\U0001d416" in mathml_core('<mi mathvariant="bold">W</mi>')
+    assert "\u211d" in mathml_core('<mi mathvariant="double-struck">R</mi>')
+    assert "\u2112" in mathml_core('<mi mathvariant="script">L</mi>')
+    assert 'mathvariant="normal"' in mathml_core('<mi mathvariant="normal">d</mi>')

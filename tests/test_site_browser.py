@@ -1,0 +1,109 @@
+"""The web edition in headless Chromium: formulas are drawn with JavaScript off; search finds a question with it on.
+
+Needs the `playwright` package (never `playwright install`: it drives Debian's /usr/bin/chromium) and Pagefind.
+Screenshots go to $DL500_SCREENSHOTS when set, else to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_fixture
+from test_site import build_site
+
+CHROMIUM = os.environ.get("DL500_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("pagefind_bin_extended")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    site = build_site(copy_fixture("minimal", tmp_path_factory.mktemp("browser") / "book"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("DL500_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_formulas_are_drawn_without_javascript(served, browser, shots, lang):
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(served + f"{lang}/basics/")
+    boxes = page.eval_on_selector_all(
+        ".math", "els => els.map(e => { const m = e.querySelector('math'); const i = e.querySelector('img');"
+        " const shown = [m, i].filter(x => x && getComputedStyle(x).display !== 'none');"
+        " return shown.map(x => { const r = x.getBoundingClientRect(); return [x.tagName, r.width, r.height]; }); })")
+    page.screenshot(path=str(shots / f"{lang}-nojs.png"), full_page=True)
+    assert len(boxes) == 2
+    for shown in boxes:
+        assert shown, "a formula with nothing visible"
+        for tag, w, h in shown:
+            assert w > 5 and h > 5, (tag, w, h)
+    assert all(u.startswith(served) for u in requests), [u for u in requests if not u.startswith(served)]
+    ctx.close()
+
+
+@pytest.mark.parametrize("lang,query,number", [("zh", "卷积", "2.1.1"), ("en", "sigmoid", "1.1.1")])
+def test_search_finds_a_question(served, browser, shots, lang, query, number):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served + f"{lang}/basics/")
+    page.fill("form.search input", query)
+    page.wait_for_selector(".search-results li", timeout=10_000)
+    page.screenshot(path=str(shots / f"{lang}-search.png"))
+    first = page.locator(".search-results li").first
+    assert number in first.inner_text()
+    first.locator("a").click()
+    page.wait_for_load_state()
+    assert page.url.split("#")[1] in {"conv-params", "sigmoid-grad"}
+    assert not errors, errors
+    ctx.close()
+
+
+def test_dark_mode_and_print(served, browser, shots):
+    ctx = browser.new_context(color_scheme="dark", viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+    page.goto(served + "en/basics/")
+    bg = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    page.screenshot(path=str(shots / "en-dark.png"))
+    assert bg != "rgb(253, 253, 252)"
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
+    ctx.close()
