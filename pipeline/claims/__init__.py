@@ -196,6 +196,7 @@ def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res,
         rep = _outcome_to_reply(outcome)
         rep["seconds"] = round(outcome.seconds, 4)
         rep["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+        rep["at"] = int(time.time())  # when this result was computed: the web edition shows "last passed"
         out[(name, dev)] = rep
         if rep["status"] in ("ok", "not-applicable", "not-a-number", "error", "missing"):
             cache.put(key, rep)
@@ -214,7 +215,11 @@ def _record_checks(res, out) -> None:
     for (name, dev), rep in sorted(out.items()):
         res.records.append({"check": name, "device": dev, "status": rep.get("status"), "value": rep.get("value"),
                             "seconds": rep.get("seconds"), "peak_rss_mb": rep.get("peak_rss_mb"),
-                            "claims": []})
+                            "passed_at": _iso(rep.get("at")) if rep.get("status") == "ok" else None, "claims": []})
+
+
+def _iso(epoch) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else None
 
 
 def _outcome_to_reply(outcome) -> dict:
