@@ -40,11 +40,14 @@ def main() -> int:
         print(f"synthetic book: {counts['questions']} questions, {counts['translated']} translated")
         print(f"{'':32}{'seconds':>10}{'peak MiB':>10}{'× floor':>9}")
         print(f"{'floor (python + read files)':32}{floor['seconds']:10.2f}{floor['largest_mib']:10.0f}{1:9.1f}")
-        print(f"{'dl500 check --no-claims':32}{best['seconds']:10.2f}{best['largest_mib']:10.0f}"
+        cold = runs[0]
+        print(f"{'dl500 check, first run (cold)':32}{cold['seconds']:10.2f}{cold['largest_mib']:10.0f}"
+              f"{cold['seconds'] / floor['seconds']:9.1f}")
+        print(f"{'dl500 check, best warm run':32}{best['seconds']:10.2f}{best['largest_mib']:10.0f}"
               f"{best['seconds'] / floor['seconds']:9.1f}")
         print(f"last line: {best['stdout'].strip().splitlines()[-1] if best['stdout'].strip() else best['stderr'][-200:]}")
-        verdict = "meets" if best["seconds"] < 5 else "MISSES"
-        print(f"target: under 5 s on the full book -> {verdict} ({best['seconds']:.2f} s, rc {best['rc']})")
+        verdict = "meets" if cold["seconds"] < 5 else "MISSES"
+        print(f"target: under 5 s on the full book, cold -> {verdict} ({cold['seconds']:.2f} s, rc {cold['rc']})")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
