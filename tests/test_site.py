@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, copy_fixture
+from conftest import copy_fixture
 
 
 def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
@@ -44,10 +44,17 @@ def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    import shutil
+    import contextlib
+    import io
     root = copy_fixture("minimal", tmp_path_factory.mktemp("site") / "book")
-    (root / "build").mkdir()
-    shutil.copy(FIXTURES / "minimal/build/claims.json", root / "build/claims.json")  # as `dl500 claims` left it
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:  # run the claims first, as a maintainer would: the site marks what they guard
+        from pipeline.cli import main
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["claims", ".", "--device", "cpu", "--quiet"]) == 0
+    finally:
+        os.chdir(cwd)
     return build_site(root)
 
 
@@ -256,6 +263,29 @@ def test_serve_rebuilds_everything_after_an_outline_change(tmp_path):
     assert preview.last_timing["kind"] == "full"
     zh = (root / "build/site/zh/basics/index.html").read_text("utf-8")
     assert re.search(r'href="#relu-why"[^>]*>1\.1\.1<', zh)
+
+
+def test_code_colours_are_readable_in_dark_mode(site):
+    from pipeline.render.site import DARK_CODE_BG, MIN_CONTRAST, contrast
+    css = (site / "assets/highlight.css").read_text("utf-8")
+    dark = css.split("@media screen and (prefers-color-scheme: dark)", 1)[1]
+    site_css = (site / "assets/site.css").read_text("utf-8")
+    assert f"--soft: {DARK_CODE_BG}" in site_css.split("prefers-color-scheme: dark", 1)[1]
+    rules = dict(re.findall(r"\.highlight \.(\w+) \{ color: ([^;]+);", dark))
+    assert {"k", "s2", "c1", "nf", "mi", "gh", "nl", "nt"} <= set(rules)  # friendly's darkest tokens overridden
+    for cls, colour in rules.items():
+        assert colour == "inherit" or contrast(colour, DARK_CODE_BG) >= MIN_CONTRAST, (cls, colour)
+
+
+def test_search_text_is_title_and_the_start_of_the_prose():
+    from pipeline.render.site import search_text
+    body = ('<p>模型的梯度。</p><pre class="highlight"><code>print(1)</code></pre><table><tr><td>表</td></tr></table>'
+            '<div class="code-output"><span class="output-label">输出</span><pre class="output">2</pre></div>'
+            '<p>x <span class="math inline"><math><mi>x</mi></math></span> y。' + "句子。" * 800 + "</p>")
+    text = search_text("标题", body)
+    assert text.startswith("标题\n模型的梯度。")
+    assert "print" not in text and "表" not in text and "输出" not in text
+    assert len(text) <= 1000 + 3 and text.endswith("。")
 
 
 def test_mathml_core_turns_variants_into_math_letters():
