@@ -113,3 +113,36 @@ def test_parts_are_byte_identical_from_scratch(tmp_path, capsys, monkeypatch):
     b = copy_fixture("minimal", tmp_path / "b")
     _build(b, monkeypatch, capsys, "parts", True, "--lang", "zh", "--jobs", "1")
     assert (a / "build/zh/dl500.pdf").read_bytes() == (b / "build/zh/dl500.pdf").read_bytes()
+
+
+def embedded_font_programs(reader) -> list:
+    """(PostScript name, bytes) of every distinct embedded font program of at least 20 kB."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    out, seen = [], set()
+    for page in reader.pages:
+        for ref in ((page.get("/Resources") or {}).get("/Font") or {}).values():
+            font = ref.get_object()
+            if font.get("/Subtype") != "/Type0":
+                continue
+            fd = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            for key in ("/FontFile3", "/FontFile2"):
+                if key in fd and fd.raw_get(key).idnum not in seen:
+                    seen.add(fd.raw_get(key).idnum)
+                    data = fd[key].get_object().get_data()
+                    if len(data) >= 20_000:
+                        out.append((TTFont(io.BytesIO(data), lazy=True)["name"].getDebugName(6), len(data)))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_parts_share_one_copy_of_each_font(both, lang):
+    """Each part embeds its own CJK subsets; the join keeps one program per font, so the file stays near the
+    single document's size."""
+    from pypdf import PdfReader
+    names = [n for n, _ in embedded_font_programs(PdfReader(str(both["parts"] / lang / "dl500.pdf")))]
+    assert names and len(names) == len(set(names)), names
+    size = (both["parts"] / lang / "dl500.pdf").stat().st_size
+    single = (both["single"] / lang / "dl500.pdf").stat().st_size
+    assert size <= 1.2 * single, (size, single)
