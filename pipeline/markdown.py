@@ -73,6 +73,7 @@ class Body:
         self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
         self.code_blocks: list[CodeBlock] = []
         self.prose = self._blank_code(text)
+        self._spans: list[Span] | None = None
 
     def pos(self, offset: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.line_starts, offset) - 1
@@ -112,6 +113,12 @@ class Body:
         return INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), prose)
 
     def spans(self, kinds=None) -> list[Span]:
+        """Every span of the body (scanned once, then kept), or those of the given kinds."""
+        if self._spans is None:
+            self._spans = self._scan_spans()
+        return [s for s in self._spans if kinds is None or s.kind in kinds]
+
+    def _scan_spans(self) -> list[Span]:
         out = []
         for m in CLAIM.finditer(self.prose):
             classes, attrs, _ = parse_attrs(m["attrs"])
@@ -128,7 +135,7 @@ class Body:
         for m in TYPED_REF.finditer(self.prose):
             out.append(self._span("typed-ref", m.start(), m.end(), m["num"], {"match": m.group(0)}))
         out.sort(key=lambda s: s.start)
-        return [s for s in out if kinds is None or s.kind in kinds]
+        return out
 
     def _span(self, kind, start, end, text, attrs=None, classes=(), url=""):
         line, col = self.pos(start)

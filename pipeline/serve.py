@@ -42,7 +42,7 @@ LIVE_RELOAD_JS = """(function () {
     fetch("/__version", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (s) {
       if (version !== null && s.version !== version) { location.reload(); return; }
       version = s.version; show(s.errors || []);
-    }).catch(function () {}).finally(function () { setTimeout(poll, 500); });
+    }).catch(function () {}).finally(function () { setTimeout(poll, 250); });
   }
   poll();
 })();
@@ -67,6 +67,10 @@ class Preview:
         self.book = None
         self.builder = None
         self.last_timing: dict = {}
+        self.generation = 0  # one more per rebuild: background work of an older one gives way
+        self.load_diags: list = []
+        self.book_errors: list = []  # the errors of the last whole-book validation, printed already
+        self.background_thread: threading.Thread | None = None
 
     # building
     def full_build(self, search=True) -> None:
@@ -77,9 +81,10 @@ class Preview:
         from .render.figures import draw_figures
         from .render.html import pygments_css
         from .render.site import SiteBuilder
-        from .validate import parsed_body
+        from .validate import memo_body
         from .validate.numbering import reference_index
         t0 = time.perf_counter()
+        self.generation += 1
         try:
             book, diags = load_book(self.root)
         except LoadError as e:
@@ -96,40 +101,47 @@ class Preview:
         figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
         meta = build_meta(book)
         meta["pygments_css"] = pygments_css()
-        ids = reference_index(book, parsed_body)
+        ids = reference_index(book, memo_body)
         inputs = SiteInputs(rendered, figures, static, meta, ids, chapter_files(book))
         self.builder = SiteBuilder(book, self.langs, inputs, self.out,
                                    [self.root.parent / "build" / "claims.json"])
         self.builder.write_all(self.fragments, search=search)
         self.last_timing = {"kind": "full", "seconds": time.perf_counter() - t0}
         self.bump()
-        self.report(diags + self.validate(None))
+        self.load_diags = list(diags)
+        self.report(diags + (self.validate(self.book, None) or []))
+        self.book_errors = self.errors
 
-    def validate(self, only_files):
-        from .validate import validate
+    def validate(self, book, only_files, cancelled=None):
+        """Diagnostics of `only_files` (and the other languages of their questions), or of the whole book."""
+        from .validate import validate_files
         try:
-            return validate(self.book, only_files)
+            return validate_files(book, only_files, cancelled=cancelled)
         except Exception as e:  # a validator bug must not stop the preview
             print(f"dl500 serve: validation failed: {type(e).__name__}: {e}", file=sys.stderr)
             return []
 
-    def rebuild(self, changed: list[Path], search=True) -> None:
-        """Rebuild after `changed` files were saved: one question file alone, anything else from the caches."""
+    def rebuild(self, changed: list[Path], search=True, background=True) -> None:
+        """Rebuild after `changed` files were saved: one question file alone, anything else from the caches.
+
+        After a question rebuild the whole book is validated (and the search index refreshed) in the background;
+        a newer save cancels that work."""
         with self.lock:
             by_path = {t.path: k for k, t in self.book.texts.items()} if self.book else {}
             if self.book is not None and changed and all(p in by_path for p in changed):
-                self.rebuild_questions([(p, by_path[p]) for p in changed], search)
+                self.rebuild_questions([(p, by_path[p]) for p in changed], search, background)
             else:
                 self.full_build(search)
 
-    def rebuild_questions(self, items, search=True) -> None:
+    def rebuild_questions(self, items, search=True, background=True) -> None:
         from .build import collect_formulas, collect_images, math_diagnostics, render_fragments
         from .load import display_path, load_question_text
         from .render import math as mathr
         from .render.figures import draw_figures
-        from .validate import parsed_body
+        from .validate import memo_body
         from .validate.numbering import reference_index
         t0 = time.perf_counter()
+        self.generation += 1
         book = self.book
         texts = dict(book.texts)
         diags, changed, rels = [], {}, set()
@@ -164,16 +176,44 @@ class Preview:
             figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
             inputs.figures.update(figures)
         inputs.images.update(static)
-        inputs.ids = reference_index(book, parsed_body)
+        inputs.ids = reference_index(book, memo_body)
         self.builder.book = book
         self.builder.rewrite_chapters(self.fragments, {qid for qid, _ in changed})
-        self.last_timing = {"kind": "question", "seconds": time.perf_counter() - t0}
         self.bump()
         mine = collect_formulas(new)
         diags += math_diagnostics(changed, {f: r for f, r in inputs.math.items() if f in mine})
-        self.report(diags + self.validate(rels))
-        if search:
-            threading.Thread(target=self.reindex, daemon=True).start()
+        diags += self.validate(book, rels) or []  # the edited files' own checks: milliseconds
+        self.last_timing = {"kind": "question", "seconds": time.perf_counter() - t0}
+        self.report(diags)
+        if background or search:
+            worker = threading.Thread(
+                target=self.background, args=(self.generation, book, rels, diags, search, background), daemon=True)
+            worker.start()
+            self.background_thread = worker
+
+    def background(self, generation, book, rels, edit_diags, search=True, validate=True) -> None:
+        """After an edit: the whole book's validation (what the edit changed in other files, e.g. a link to an id
+        it removed), then the search index; both give way to a newer edit."""
+        def stale():
+            return self.generation != generation
+        if validate:
+            t0 = time.perf_counter()
+            found = self.validate(book, None, cancelled=stale)
+            with self.lock:
+                if found is None or stale():
+                    return
+                others = [d for d in self.load_diags + found if d.file not in rels]
+                self.last_timing["background_validation"] = time.perf_counter() - t0
+                self.report(edit_diags + others, only_new=True)
+        if search and not stale():
+            self.reindex()
+
+    def join_background(self, timeout=None) -> None:
+        """Wait for the rebuild in progress, then for the background work it started."""
+        with self.lock:
+            worker = self.background_thread
+        if worker is not None:
+            worker.join(timeout)
 
     def reindex(self) -> None:
         from .render.site import write_search_index
@@ -188,13 +228,23 @@ class Preview:
     def bump(self) -> None:
         self.version += 1
 
-    def report(self, diags) -> None:
+    def report(self, diags, only_new=False) -> None:
+        """Show `diags` in the page and the terminal; `only_new` (background work): print only those not shown
+        already, and leave the page as it is (it polls the errors without reloading)."""
         shown = [d for d in diags if d.severity in (ERROR, WARNING)]
         errors = [{"file": d.file, "line": d.line, "col": d.col, "severity": d.severity, "code": d.code,
                    "message": d.message, "hint": getattr(d, "hint", "") or ""} for d in shown]
+        before = self.errors
         if errors != self.errors:
             self.errors = errors
-            self.bump()
+            if not only_new:  # the page shows the errors it polls; a new version reloads it
+                self.bump()
+        if only_new:
+            new = [d for d, e in zip(shown, errors) if e not in before and e not in self.book_errors]
+            self.book_errors = errors
+            if new:
+                sys.stderr.write(format_text(new))
+            return
         if shown:
             sys.stderr.write(format_text(shown))
         if not self.quiet and self.last_timing:

@@ -252,6 +252,34 @@ def test_serve_shows_errors_of_the_edited_file_and_reloads(tmp_path):
         server.server_close()
 
 
+def test_serve_validates_the_edited_file_then_the_whole_book_in_the_background(tmp_path):
+    from pipeline.validate import validate, validate_files
+    root = copy_fixture("minimal", tmp_path / "book")
+    for name, extra in (("sigmoid-grad.zh.md", "\n\n见 [](#nowhere) 与 $ x $。\n\n## 新\n"),
+                        ("conv-params.zh.md", "\n\n$\\frac{a}{b$\n")):
+        src = next(root.glob(f"source/*/{name}"))
+        src.write_text(src.read_text("utf-8") + extra, "utf-8")
+    preview = _preview(root)
+    whole = {(d.file, d.line, d.code) for d in validate(preview.book)}
+    assert {"DL401", "DL505", "DL207", "DL502"} <= {code for _, _, code in whole}
+    for qt in preview.book.texts.values():  # one file: its own findings and its translation's, nothing else
+        rels = {t.rel for (q, _), t in preview.book.texts.items() if q == qt.qid}
+        assert {(d.file, d.line, d.code) for d in validate_files(preview.book, {qt.rel})} == \
+            {w for w in whole if w[0] in rels}
+    # after an edit: the edited file's problems at once, the other files' in the background
+    yml = root / "source/ch01/relu-why.zh.md"
+    yml.write_text(yml.read_text("utf-8").replace("[](#sigmoid-grad)", "[](#gone)"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        preview.rebuild([yml], search=False)
+        version = preview.version
+        assert {e["file"].rsplit("/", 1)[-1] for e in preview.errors} == {"relu-why.zh.md"}
+        preview.join_background(30)
+    files = {e["file"].rsplit("/", 1)[-1] for e in preview.errors}
+    assert {"relu-why.zh.md", "sigmoid-grad.zh.md", "conv-params.zh.md"} <= files
+    assert preview.version == version  # the panel updates without a reload
+    assert err.getvalue().count("nowhere") == 0  # printed at start already, not again
+
+
 def test_serve_rebuilds_everything_after_an_outline_change(tmp_path):
     root = copy_fixture("minimal", tmp_path / "book")
     preview = _preview(root)

@@ -10,6 +10,7 @@ segments Chinese. Pages link with relative URLs only, so the site works from any
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import html as htmllib
 import json
@@ -160,6 +161,64 @@ def attr(s: str) -> str:
     return htmllib.escape(s, quote=True)
 
 
+# --- code colours in dark mode ---------------------------------------------------------------------------
+
+DARK_CODE_BG = "#222427"  # --soft in site.css's dark mode: the background of code blocks
+DARK_CODE_STYLE = "github-dark"  # Pygments style the dark colours start from
+MIN_CONTRAST = 4.5  # WCAG AA for normal text
+
+
+def _luminance(hex_colour: str) -> float:
+    h = hex_colour.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h[:6]
+    def chan(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (chan(int(h[i:i + 2], 16) / 255) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _readable(colour: str, bg: str, target: float = MIN_CONTRAST) -> str:
+    """`colour` mixed towards white until it reaches `target` contrast on `bg`."""
+    h = colour.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h[:6]
+    rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    out = "#" + h.lower()
+    for step in range(21):
+        t = step / 20
+        out = "#" + "".join(f"{round(c + (255 - c) * t):02x}" for c in rgb)
+        if contrast(out, bg) >= target:
+            break
+    return out
+
+
+def dark_highlight_css(style: str = DARK_CODE_STYLE, bg: str = DARK_CODE_BG) -> str:
+    """Token colours for dark mode, for every class Pygments writes (so no light colour is left on the dark
+    background): from a dark Pygments style, each lightened where needed to 4.5:1 on the code background.
+    Screen only: a printed page keeps the light colours."""
+    from pygments.styles import get_style_by_name
+    from pygments.token import STANDARD_TYPES
+    from pygments.util import ClassNotFound
+    try:
+        dark = get_style_by_name(style)
+    except ClassNotFound:  # an old Pygments
+        dark = get_style_by_name("monokai")
+    rules = []
+    for ttype, cls in sorted(STANDARD_TYPES.items(), key=lambda kv: kv[1]):
+        if not cls:
+            continue
+        st = dark.style_for_token(ttype)
+        colour = _readable("#" + st["color"], bg) if st["color"] else "inherit"
+        rules.append(f".highlight .{cls} {{ color: {colour}; font-weight: {'bold' if st['bold'] else 'normal'}; "
+                     f"font-style: {'italic' if st['italic'] else 'normal'}; background: none }}")
+    return ("@media screen and (prefers-color-scheme: dark) {\n  " + "\n  ".join(rules) + "\n}\n")
+
+
 # --- claims -----------------------------------------------------------------------------------------------
 
 SITE_CLAIM = re.compile(r'<span class="claim"(?: title="guarded by ([^"]+)")?>(.*?)</span>', re.S)
@@ -233,6 +292,23 @@ def relative(from_dir: str, to: str) -> str:
     rel = posixpath.relpath(target.rstrip("/") or ".", base)
     rel = "" if rel == "." else rel + ("/" if target.endswith("/") or not target else "")
     return rel + (f"#{frag}" if frag else "") if rel or frag else "./"
+
+
+SEARCH_CHARS = 1000  # of prose indexed per question and language: keeps the index under 2 MB for 500 questions
+NOT_SEARCHED = re.compile(r'<div class="code-output">.*?</div>|<pre\b.*?</pre>|<table\b.*?</table>'
+                          r'|<p class="note pending">.*?</p>', re.S)
+SENTENCE_END = re.compile(r"[。！？；.!?;](?=\s|$)|[。！？；]")
+
+
+def search_text(title: str, body: str, limit: int = SEARCH_CHARS) -> str:
+    """What Pagefind indexes for one question: its title and the start of its prose, without code, outputs,
+    tables or formulas (they are the bulk of the index and excerpts and rarely what a reader types), cut at the
+    last sentence end within `limit` characters."""
+    text = strip_tags(NOT_SEARCHED.sub(" ", body))
+    if len(text) > limit:
+        ends = [m.end() for m in SENTENCE_END.finditer(text, 0, limit)]
+        text = text[:ends[-1] if ends and ends[-1] > limit // 2 else limit]
+    return f"{title}\n{text}".strip()
 
 
 def strip_tags(html: str) -> str:
@@ -337,7 +413,9 @@ class SiteBuilder:
                 f'</section>\n')
         record = {"url": f"{lang}/@PAGE:{ref.qid}@#{ref.qid}", "language": lang,
                   "meta": {"title": strip_tags(title), "number": ref.number},
-                  "content": strip_tags(title) + "\n" + strip_tags(body)}
+                  # a question still waiting for its translation is found by its title only: its text is the
+                  # original's, which the original's edition indexes
+                  "content": strip_tags(title) if fallback else search_text(strip_tags(title), body)}
         self.stats["questions_rendered"] += 1
         entry = (key, html, record)
         self.question_cache[(ref.qid, lang)] = entry
@@ -559,6 +637,8 @@ class SiteBuilder:
         for name in ("site.css", "site.js"):
             written += self._write(self.out / "assets" / name, (TEMPLATES / name).read_text("utf-8"))
         css = self.inputs.meta.get("pygments_css", "")
+        if css:
+            css = css.rstrip("\n") + "\n" + _dark_css()
         written += self._write(self.out / "assets" / "highlight.css", css)
         for name, svg in self.math.svg_files.items():
             written += self._write(self.out / "math" / name, svg, check=False)
@@ -575,6 +655,11 @@ class SiteBuilder:
         atomic_write(path, raw)
         self.stats["pages_written"] += path.suffix == ".html"
         return [path]
+
+
+@functools.lru_cache(maxsize=1)
+def _dark_css() -> str:
+    return dark_highlight_css()
 
 
 def _walk(items):
