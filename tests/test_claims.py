@@ -12,26 +12,32 @@ CLAIMS = "source/ch01/claims.zh.md"
 CODE = "source/ch01/{}.zh.md"
 
 
-@pytest.fixture(scope="module")
-def bad_claims_run(tmp_path_factory):
-    """Run the bad-claims fixture once; several tests read its diagnostics."""
+def run_fixture(tmp_path_factory, name: str, *argv: str):
+    """Copy a fixture book and run the CLI in it once; returns (exit code, diagnostics, seconds, root)."""
+    import contextlib
+    import io
     import json
     import os
-    root = copy_fixture("claims_bad", tmp_path_factory.mktemp("claims") / "book")
+
+    from pipeline.cli import main
+    root = copy_fixture(name, tmp_path_factory.mktemp(name) / "book")
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        from pipeline.cli import main
-        import contextlib
-        import io
         buf = io.StringIO()
         t0 = time.monotonic()
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-            rc = main(["claims", ".", "--format", "json", "--quiet"])
+            rc = main([*argv, ".", "--format", "json", "--quiet"])
         elapsed = time.monotonic() - t0
     finally:
         os.chdir(cwd)
     return rc, json.loads(buf.getvalue())["diagnostics"], elapsed, root
+
+
+@pytest.fixture(scope="module")
+def bad_claims_run(tmp_path_factory):
+    """Run the bad-claims fixture once; several tests read its diagnostics."""
+    return run_fixture(tmp_path_factory, "claims_bad", "claims")
 
 
 @pytest.mark.parametrize("code,line", [
@@ -108,22 +114,8 @@ def test_translation_citing_another_number(book, capsys):
 
 @pytest.fixture(scope="module")
 def bad_code_run(tmp_path_factory):
-    import json
-    import os
-    root = copy_fixture("code_bad", tmp_path_factory.mktemp("code") / "book")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        import contextlib
-        import io
-
-        from pipeline.cli import main
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-            rc = main(["claims", ".", "--format", "json", "--quiet"])
-    finally:
-        os.chdir(cwd)
-    return rc, json.loads(buf.getvalue())["diagnostics"], root
+    rc, diags, _, root = run_fixture(tmp_path_factory, "code_bad", "claims")
+    return rc, diags, root
 
 
 @pytest.mark.parametrize("name,code,line", [

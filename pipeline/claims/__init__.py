@@ -176,17 +176,8 @@ def _stderr_console():
 
 def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet) -> dict:
     """(check name, device) -> reply dict (status ok/error/…) or outcome marker."""
-    out = {}
-    todo = []
-    for name in cited:
-        for dev in devices:
-            key = check_key(book, name, dev)
-            hit = cache.get(key)
-            if hit is not None:
-                out[(name, dev)] = hit
-                res.cached += 1
-            elif pool is not None:
-                todo.append((name, dev, key))
+    wanted = [((name, dev), (name, dev, check_key(book, name, dev))) for name in cited for dev in devices]
+    out, todo = _split_by_cache(wanted, cache, res, pool is not None)
     if not todo:
         return out
     prog = _progress(quiet, len(todo), "checks")
@@ -232,10 +223,22 @@ def _outcome_to_reply(outcome) -> dict:
     return {"status": "crash", "returncode": (outcome.reply or {}).get("returncode"), "stderr": outcome.stderr_tail}
 
 
+def _split_by_cache(items, cache, res, can_run: bool):
+    """items: (result key, task whose last element is the cache key) → (cached results, tasks to run)."""
+    out, todo = {}, []
+    for result_key, task in items:
+        hit = cache.get(task[-1])
+        if hit is not None:
+            out[result_key] = hit
+            res.cached += 1
+        elif can_run:
+            todo.append(task)
+    return out, todo
+
+
 def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cuda) -> dict:
     """(qid, lang, device) -> reply dict for the question's blocks."""
-    out = {}
-    todo = []
+    items = []
     for u in units:
         wanted = [d for d in devices if u.device == "any" or d == u.device or (u.device == "cuda" and False)]
         if u.device == "cpu":
@@ -248,14 +251,8 @@ def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cu
                     b = u.blocks[0].block
                     res.diagnostics.append(diag("DL711", u.rel, b.line, 1, "device=cuda block not run: no GPU here",
                                                 "run dl500 claims --device all on a machine with a GPU", NOTE))
-        for dev in wanted:
-            key = code_key(book, u, dev)
-            hit = cache.get(key)
-            if hit is not None:
-                out[(u.qid, u.lang, dev)] = hit
-                res.cached += 1
-            elif pool is not None:
-                todo.append((u, dev, key))
+        items += [((u.qid, u.lang, dev), (u, dev, code_key(book, u, dev))) for dev in wanted]
+    out, todo = _split_by_cache(items, cache, res, pool is not None)
     if not todo:
         return out
     prog = _progress(quiet, len(todo), "code blocks")
