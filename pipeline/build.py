@@ -115,9 +115,32 @@ def collect_images(book, texts: dict):
 
 
 def _pdf_job(args):
-    html, root = args
-    from .render.pdf import write_pdf
-    return write_pdf(html, Path(root))
+    html, root, lang, fonts = args
+    from .render.pdf import write_stamped_pdf
+    return write_stamped_pdf(html, Path(root), lang, Path(fonts))
+
+
+CHARS_PER_PAGE = {"zh": 1100, "en": 1750}  # of Markdown source, measured on this book's page size and CSS
+
+
+def page_digits_hint(book, lang: str, cache_dir: Path) -> int:
+    """How many digits the page numbers of this edition need: what the last build used (widened when the book
+    outgrew it), else estimated from the text with a margin. Page numbers are stamped into boxes this wide
+    (render.pdf.placeholder); a box wider than its number leaves a small gap, a narrower one is never kept."""
+    used = _read_json(cache_dir / f"{lang}-pages.json").get("digits")
+    if isinstance(used, int) and used > 0:  # keep what the last build used while the pages fit: no relayout
+        return used
+    est = 0.0
+    for _, ref in book.questions():
+        t = book.text(ref.qid, lang) or book.text(ref.qid, book.primary)
+        if t is not None:
+            est += (len(t.title) + len(t.body)) / CHARS_PER_PAGE.get(t.lang, 1400)
+    return max(2, min(4, len(str(int(est * 1.3) + len(book.chapters) + 10))))
+
+
+def pdf_page_count(path: Path) -> int:
+    from pypdf import PdfReader
+    return len(PdfReader(str(path)).pages)
 
 
 def pdf_layout_mode(args=None) -> str:
@@ -129,12 +152,13 @@ def pdf_layout_mode(args=None) -> str:
 def write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress) -> None:
     progress.stage(f"pdf: laying out {len(pdf_jobs)} edition(s) as one document each with WeasyPrint "
                    f"({min(jobs, len(pdf_jobs))} process(es))")
+    fonts = str(cache_dir / "pdf-parts" / "fonts")
     if len(pdf_jobs) > 1 and jobs > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs))) as ex:
-            pdfs = list(ex.map(_pdf_job, [(h, str(book.root)) for _, _, h, _ in pdf_jobs]))
+            pdfs = list(ex.map(_pdf_job, [(h, str(book.root), e.lang, fonts) for _, _, h, e, _ in pdf_jobs]))
     else:
-        pdfs = [_pdf_job((h, str(book.root))) for _, _, h, _ in pdf_jobs]
-    for (target, key, _, _), data in zip(pdf_jobs, pdfs):
+        pdfs = [_pdf_job((h, str(book.root), e.lang, fonts)) for _, _, h, e, _ in pdf_jobs]
+    for (target, key, _, _, _), data in zip(pdf_jobs, pdfs):
         atomic_write(target, data)
         mark_written(target, key, cache_dir)
 
@@ -151,7 +175,9 @@ def write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progre
     peaks = report["peaks"]
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
     progress.stage(f"pdf {edition.lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
-                   f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s); "
+                   f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
+                   f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in workers, "
+                   f"stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s; "
                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
         if mib > MEMORY_LIMIT_MIB:
@@ -254,13 +280,14 @@ def build_book(book, diags, args) -> int:
                                 images={k: p.as_uri() for k, p in static.items()})
             edition = build_edition(book, lang, fragments, ctx)
             from .render.pdf import normalise_bookmark_text, render_edition_html
-            html = normalise_bookmark_text(render_edition_html(book, edition, meta))
+            lang_meta = dict(meta, pg_digits=page_digits_hint(book, lang, cache_dir))
+            html = normalise_bookmark_text(render_edition_html(book, edition, lang_meta))
             target = out_dir / lang / "dl500.pdf"
             key = output_key("pdf", html, _weasyprint_version(), meta["epoch"])
             if up_to_date(target, key, cache_dir):
                 stats.setdefault("unchanged", []).append(str(target))
             else:
-                pdf_jobs.append((target, key, html, edition))
+                pdf_jobs.append((target, key, html, edition, lang_meta))
             if edition.pending and not quiet:
                 progress.stage(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation "
                                "pending)")
@@ -288,8 +315,23 @@ def build_book(book, diags, args) -> int:
         if pdf_layout_mode(args) == "single":
             write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress)
         else:
-            for target, key, _, edition in pdf_jobs:
-                write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progress, build_diags)
+            for target, key, _, edition, lang_meta in pdf_jobs:
+                write_pdf_in_parts(target, key, edition, book, lang_meta, jobs, cache_dir, progress, build_diags)
+        for target, key, _, edition, lang_meta in pdf_jobs:
+            pages = pdf_page_count(target)
+            digits = max(lang_meta["pg_digits"], len(str(pages)))
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            (cache_dir / f"{edition.lang}-pages.json").write_text(json.dumps({"pages": pages, "digits": digits}))
+            if len(str(pages)) > lang_meta["pg_digits"]:  # the book outgrew its page-number boxes: widen, lay out
+                progress.stage(f"pdf {edition.lang}: {pages} pages need {len(str(pages))}-digit page numbers")
+                from .render.pdf import normalise_bookmark_text, render_edition_html
+                wider = dict(lang_meta, pg_digits=len(str(pages)))
+                html = normalise_bookmark_text(render_edition_html(book, edition, wider))
+                job = [(target, key, html, edition, wider)]
+                if pdf_layout_mode(args) == "single":
+                    write_single_document_pdfs(job, book, jobs, cache_dir, progress)
+                else:
+                    write_pdf_in_parts(target, key, edition, book, wider, jobs, cache_dir, progress, build_diags)
     written += [out_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
     if "html" in formats:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -74,6 +75,37 @@ def test_parts_match_the_single_document(both, lang):
     assert parts.metadata.title == single.metadata.title
 
 
+@pytest.mark.parametrize("mode", ["single", "parts"])
+def test_stamped_page_numbers_are_on_the_right_pages(both, mode):
+    """Page numbers are stamped after layout: the footer of every page but the cover (and blank versos) prints its
+    own number, the TOC and "见 2.1.1，第 N 页" print the pages their targets are really on."""
+    texts = page_texts(both[mode] / "zh" / "dl500.pdf")[:-1]  # pdftotext ends with a form feed
+    for i, t in enumerate(texts):
+        if i == 0 or not t:  # the cover; a blank verso
+            assert not t.split() or not t.split()[-1].isdigit(), (i, t)
+        else:
+            assert t.split()[-1] == str(i + 1), (i, t)
+    ch1 = next(i for i, t in enumerate(texts) if "第 1 章 基础" in t and i > 1)
+    ch2 = next(i for i, t in enumerate(texts) if "2.1.1 卷积层有多少参数" in t)
+    assert f"相关问题见 2.1.1，第 {ch2 + 1} 页" in texts[ch1]
+    assert f"不会像 1.1.1，第 {ch1 + 1} 页" in texts[ch1]
+    toc = texts[1]
+    assert re.search(rf"1 基础[ .]*\.{ch1 + 1} ", toc) and re.search(rf"2 网络[ .]*\.{ch2 + 1} ", toc), toc
+
+
+def test_part_html_holds_no_page_number(tmp_path):
+    """A part's layout must not depend on its start page or on other parts' pages: its HTML has no counter-reset,
+    no target-counter and no printed page, only placeholders."""
+    import pipeline.render.pdf as pdf
+    body = '<p>见 <a class="xref" href="#q-a">1.1.1</a>，<a class="xref" href="xref:fig:x">图 1</a></p>'
+    out = pdf.page_refs(body, "zh")
+    assert '<span class="pg" data-pg="q-a" data-fmt="{} 页">8888 页</span>' in out
+    assert "fig:x" in out and out.count('class="pg"') == 1
+    assert pdf.page_refs(out, "zh") == out
+    css = (pdf.templates_dir() / "book.css").read_text("utf-8")
+    assert "target-counter" not in css and "counter(page)" not in css
+
+
 def test_cross_part_links_go_to_the_right_page(both):
     from pypdf import PdfReader
     reader = PdfReader(str(both["parts"] / "zh" / "dl500.pdf"))
@@ -99,12 +131,13 @@ def test_cross_part_links_go_to_the_right_page(both):
 def test_one_question_edit_lays_out_only_its_chapter(tmp_path, capsys, monkeypatch):
     root = copy_fixture("minimal", tmp_path / "book")
     err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
-    assert "3 part(s), 3 laid out, 0 reused, 3 layout-only" in err
+    assert "3 part(s), 3 laid out, 0 reused, 0 layout-only, 1 round(s), 3 stamped" in err  # one pass, cold
     err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh")
     assert "0 PDF(s) laid out" in err or "nothing changed since the last build" in err
     patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数（含偏置）。")
     err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
-    assert "3 part(s), 1 laid out, 2 reused, 0 layout-only, 1 round(s)" in err
+    # the edit moved no placeholder and no page number: every stamp is reused too
+    assert "3 part(s), 1 laid out, 2 reused, 0 layout-only, 1 round(s), 0 stamped" in err
 
 
 def test_parts_are_byte_identical_from_scratch(tmp_path, capsys, monkeypatch):
@@ -146,3 +179,21 @@ def test_parts_share_one_copy_of_each_font(both, lang):
     size = (both["parts"] / lang / "dl500.pdf").stat().st_size
     single = (both["single"] / lang / "dl500.pdf").stat().st_size
     assert size <= 1.2 * single, (size, single)
+
+
+def test_page_number_boxes_are_as_wide_as_the_book_needs(tmp_path, capsys, monkeypatch):
+    """Placeholders hold as many digits as the page count: estimated first, then taken from the last layout;
+    a book that outgrows them is laid out again with wider boxes."""
+    from pipeline import build
+    from pipeline.load import load_book
+    root = copy_fixture("minimal", tmp_path / "book")
+    book, _ = load_book(root)
+    cache = root / ".dl500-cache" / "render"
+    assert build.page_digits_hint(book, "zh", cache) == 2
+    monkeypatch.setattr(build, "page_digits_hint", lambda *a: 0)  # boxes too narrow for any number
+    err = _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh")
+    assert "need 1-digit page numbers" in err
+    from pypdf import PdfReader
+    pages = len(PdfReader(str(root / "build/zh/dl500.pdf")).pages)
+    monkeypatch.undo()
+    assert build.page_digits_hint(book, "zh", cache) == len(str(pages))  # widened, and kept from now on

@@ -1,12 +1,13 @@
 """The PDF laid out in parts (front matter, then one part per chapter) in worker processes, joined with pypdf.
 
-Design (docs/build.md): a part is laid out with its starting page and the page numbers it prints for targets in
-other parts written as text, taken from the page counts and anchor positions of the last build (a cold build gets
-them from a layout-only pass). After layout the numbers are verified; only parts whose HTML changed (content,
-start page or a printed page number) are laid out again. Each part's PDF is cached by the hash of its HTML, the
-WeasyPrint version, the fonts and SOURCE_DATE_EPOCH. Chapters start on a recto page, so a chapter that grows by
-one page usually moves nothing after it. Cross-part links are written as href="xref:ID"; the join turns them into
-GoTo actions to the target's page and position.
+Design (docs/build.md): a part's HTML holds no page number. Every printed page number (footer, TOC entries,
+"见 3.6.8，第 N 页") is a hidden fixed-width placeholder (pdf.page_refs, book.css .pg), so a part's layout does not
+depend on its start page or on other parts, and every part is laid out exactly once, cold or warm, in `--jobs`
+fresh workers. Each part's PDF and layout (page count, anchors, placeholder boxes) are cached by the hash of its
+HTML, the WeasyPrint version, the fonts and SOURCE_DATE_EPOCH. At the join the parts' start pages follow from the
+page counts; one small stamp PDF per part (pdf.stamp_html: footer numbers and the numbers at the placeholders,
+cached by its HTML) is overlaid on its pages as a Form XObject. Cross-part links are written as href="xref:ID";
+the join turns them into GoTo actions to the target's page and position.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .html import labels
-from .pdf import normalise_bookmark_text, recto_chapters, render_edition_html
+from .pdf import (UNKNOWN_PAGE, normalise_bookmark_text, recto_chapters, render_edition_html, stamp_html,
+                  stamp_pages)
 
-PLACEHOLDER_PAGE = 888  # printed before a target's page is known; three digits, like most real ones
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
 ANCHOR = re.compile(r'\sid="([^"]+)"')
 MEMORY_LIMIT_MIB = int(os.environ.get("DL500_PDF_PART_LIMIT_MIB", "600"))
@@ -45,28 +45,27 @@ def split_parts(edition) -> list[Part]:
     return parts
 
 
-def far_links(body: str, local: set, page_of, lang: str) -> str:
-    """References to other parts: href="xref:ID" (rewritten at join) and the page number as text."""
-    see_page = labels(lang)["see_page"]
-
+def far_links(body: str, local: set) -> str:
+    """References to other parts become href="xref:ID" (rewritten at join into a GoTo); their page numbers, like
+    every printed page number, are placeholders stamped after layout (pdf.page_refs)."""
     def sub(m):
         cls, target, attrs, text = m.groups()
         if target in local:
             return m.group(0)
-        page = "" if target.startswith("fig:") else f'<span class="xref-page">{see_page.format(page_of(target))}</span>'
-        return f'<a class="{cls} far" href="xref:{target}"{attrs}>{text}{page}</a>'
+        return f'<a class="{cls} far" href="xref:{target}"{attrs}>{text}</a>'
 
     return XREF_LINK.sub(sub, body)
 
 
-def part_html(book, edition, meta, part: Part, start: int, page_of) -> str:
+def part_html(book, edition, meta, part: Part) -> str:
+    """A part's HTML: independent of its start page and of every other part's pages (placeholders only)."""
     if part.chapter is None:
         def toc_link(anchor):
-            return f'href="xref:{anchor}" class="far" data-page="{page_of(anchor)}"'
+            return f'href="xref:{anchor}" class="far"'
         html = render_edition_html(book, edition, meta, front=True, body=False, toc_link=toc_link)
     else:
-        ch = dataclasses.replace(part.chapter, body=far_links(part.chapter.body, part.ids, page_of, edition.lang))
-        html = render_edition_html(book, edition, meta, chapters=[ch], front=False, page_start=start)
+        ch = dataclasses.replace(part.chapter, body=far_links(part.chapter.body, part.ids))
+        html = render_edition_html(book, edition, meta, chapters=[ch], front=False)
     return normalise_bookmark_text(html)
 
 
@@ -86,7 +85,7 @@ def page_lookup(parts, layout, starts):
     def page_of(anchor: str):
         name = part_of.get(anchor)
         hit = layout.get(name, {}).get("anchors", {}).get(anchor) if name else None
-        return starts[name] + hit[0] if hit else PLACEHOLDER_PAGE
+        return starts[name] + hit[0] if hit else UNKNOWN_PAGE
 
     return page_of, part_of
 
@@ -148,65 +147,76 @@ def run_layouts(todo: list, root: Path, jobs: int) -> list:
         return [futures[i].result() for i in range(len(args))]
 
 
+def _stamp_job(args):
+    html, root = args
+    from . import pdf
+    return pdf.write_pdf(html, Path(root))
+
+
+def run_stamps(htmls: list, root: Path, jobs: int) -> list:
+    args = [(h, str(root)) for h in htmls]
+    if jobs <= 1 or len(args) <= 1:
+        return [_stamp_job(a) for a in args]
+    import multiprocessing as mp
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["weasyprint", "pipeline.render.pdf"])
+    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx) as ex:
+        return list(ex.map(_stamp_job, args))
+
+
 def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
                        report: dict) -> bytes:
-    """Lay out (or reuse) every part of one edition and join them. `report` gets the figures of this build."""
+    """Lay out (or reuse) every part of one edition once, stamp the page numbers and join them. `report` gets the
+    figures of this build."""
     parts = split_parts(edition)
     folder = cache_dir / "pdf-parts"
-    cache = PartCache(folder)
-    state_file = folder / f"{edition.lang}-layout.json"
-    try:
-        layout = json.loads(state_file.read_text("utf-8"))
-    except (OSError, ValueError):
-        layout = {}
-    layout = {p.name: layout[p.name] for p in parts if p.name in layout}
+    cache, stamp_cache = PartCache(folder), PartCache(folder / "stamps")
     fonts = fonts_fingerprint()
-    report.update(parts=len(parts), laid_out=0, reused=0, layout_only=0, rounds=0, peaks={}, seconds={})
+    report.update(parts=len(parts), laid_out=0, reused=0, layout_only=0, rounds=1, stamped=0, peaks={},
+                  seconds={})
 
-    missing = [p for p in parts if p.name not in layout]
-    if missing:  # no page counts from an earlier build: a layout-only pass gives them
-        starts = compute_starts(parts, layout)
-        page_of, _ = page_lookup(parts, layout, starts)
-        results = run_layouts([(part_html(book, edition, meta, p, starts[p.name], page_of), False)
-                               for p in missing], root, jobs)
-        for p, (_, lay, peak, _secs) in zip(missing, results):
-            layout[p.name] = lay
-            report["peaks"][p.name] = max(report["peaks"].get(p.name, 0), peak)
-        report["layout_only"] = len(missing)
+    # A part's HTML holds no page number, so every part is laid out exactly once, cold or warm, in any order.
+    htmls = {p.name: part_html(book, edition, meta, p) for p in parts}
+    keys = {n: _key(h, fonts, key_parts) for n, h in htmls.items()}
+    done: dict = {}  # name -> (pdf bytes, layout)
+    todo = []
+    for p in parts:
+        hit = cache.get(keys[p.name])
+        if hit is not None:
+            done[p.name] = hit
+            report["reused"] += 1
+        else:
+            todo.append(p.name)
+    results = run_layouts([(htmls[n], True) for n in todo], root, jobs)
+    for n, (data, lay, peak, secs) in zip(todo, results):
+        cache.put(keys[n], data, lay)
+        done[n] = (data, lay)
+        report["peaks"][n] = max(report["peaks"].get(n, 0), peak)
+        report["seconds"][n] = report["seconds"].get(n, 0) + secs
+    report["laid_out"] = len(todo)
+    layout = {n: lay for n, (_, lay) in done.items()}
 
-    done: dict = {}  # name -> (key, pdf bytes, layout)
-    for _ in range(4):
-        starts = compute_starts(parts, layout)
-        page_of, _ = page_lookup(parts, layout, starts)
-        htmls = {p.name: part_html(book, edition, meta, p, starts[p.name], page_of) for p in parts}
-        keys = {n: _key(h, fonts, key_parts) for n, h in htmls.items()}
-        if all(n in done and done[n][0] == keys[n] for n in keys):
-            break
-        report["rounds"] += 1
-        todo = []
-        for p in parts:
-            if p.name in done and done[p.name][0] == keys[p.name]:
-                continue
-            hit = cache.get(keys[p.name])
-            if hit is not None:
-                done[p.name] = (keys[p.name], hit[0], hit[1])
-                report["reused"] += 1
-            else:
-                todo.append(p.name)
-        results = run_layouts([(htmls[n], True) for n in todo], root, jobs)
-        for n, (data, lay, peak, secs) in zip(todo, results):
-            cache.put(keys[n], data, lay)
-            done[n] = (keys[n], data, lay)
-            report["peaks"][n] = max(report["peaks"].get(n, 0), peak)
-            report["seconds"][n] = report["seconds"].get(n, 0) + secs
-        report["laid_out"] += len(todo)
-        for n, (_, _, lay) in done.items():
-            layout[n] = lay
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps(layout, sort_keys=True), "utf-8")
+    # Page numbers: each part's start from the page counts, then one stamp PDF per part (cached by its HTML).
     starts = compute_starts(parts, layout)
+    page_of, _ = page_lookup(parts, layout, starts)
     t0 = time.monotonic()
-    data = join_parts([(p.name, done[p.name][1]) for p in parts], parts, layout, starts, folder / "fonts", jobs)
+    s_htmls = {p.name: stamp_html(edition.lang, layout[p.name], starts[p.name], page_of) for p in parts}
+    s_keys = {n: _key("stamp\0" + h, fonts, key_parts) for n, h in s_htmls.items()}
+    stamps, s_todo = {}, []
+    for p in parts:
+        hit = stamp_cache.get(s_keys[p.name])
+        if hit is not None:
+            stamps[p.name] = hit[0]
+        else:
+            s_todo.append(p.name)
+    for n, data in zip(s_todo, run_stamps([s_htmls[n] for n in s_todo], root, jobs)):
+        stamp_cache.put(s_keys[n], data, {})
+        stamps[n] = data
+    report["stamped"] = len(s_todo)
+    report["stamp_seconds"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    data = join_parts([(p.name, done[p.name][0]) for p in parts], parts, layout, starts, folder / "fonts", jobs,
+                      stamps=stamps)
     report["join_seconds"] = time.monotonic() - t0
     return data
 
@@ -289,9 +299,22 @@ def share_fonts(writer, cache: Path | None = None, jobs: int = 1, min_bytes: int
 
     groups: dict = {}  # PostScript name -> [(descriptor, key, stream dict)], glyphs
     seen = set()
+    forms_seen: set = set()
+
+    def font_dicts(page):  # the page's fonts and those of its forms (the stamped page numbers)
+        res = page.get("/Resources")
+        res = res.get_object() if res is not None else {}
+        yield res.get("/Font") or {}
+        for ref in (res.get("/XObject") or {}).values():
+            if getattr(ref, "idnum", None) in forms_seen:
+                continue
+            forms_seen.add(getattr(ref, "idnum", None))
+            xo = ref.get_object()
+            if xo.get("/Subtype") == "/Form" and "/Resources" in xo:
+                yield xo["/Resources"].get_object().get("/Font") or {}
+
     for page in writer.pages:
-        fonts = (page.get("/Resources") or {}).get("/Font") or {}
-        for ref in fonts.values():
+        for ref in (r for fonts in font_dicts(page) for r in fonts.values()):
             font = ref.get_object()
             if font.get("/Subtype") != "/Type0":
                 continue
@@ -338,7 +361,7 @@ def share_fonts(writer, cache: Path | None = None, jobs: int = 1, min_bytes: int
 
 
 def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: Path | None = None,
-               jobs: int = 1) -> bytes:
+               jobs: int = 1, stamps: dict | None = None) -> bytes:
     """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
     part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position."""
     from pypdf import PdfReader, PdfWriter
@@ -346,9 +369,11 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: 
 
     writer = PdfWriter()
     first_reader, recto = None, recto_chapters()
-    for i, (_name, data) in enumerate(pdfs):
+    firsts = {}
+    for i, (name, data) in enumerate(pdfs):
         reader = PdfReader(io.BytesIO(data))
         first_reader = first_reader or reader
+        firsts[name] = len(writer.pages)
         writer.append(reader, import_outline=True)
         n = len(reader.pages)
         if recto and n % 2 and i < len(pdfs) - 1:
@@ -382,6 +407,8 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: 
                 NameObject("/D"): ArrayObject([dest_page.indirect_reference, NameObject("/XYZ"),
                                                FloatObject(round(hit[1] * 0.75, 2)),
                                                FloatObject(round(height - hit[2] * 0.75, 2)), NumberObject(0)])})
+    for name, stamp in (stamps or {}).items():
+        stamp_pages(writer, firsts[name], stamp)
     share_fonts(writer, font_cache, jobs)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = io.BytesIO()
