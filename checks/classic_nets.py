@@ -78,9 +78,7 @@ def lenet5_modern_params(device):
 
 def lenet5_fc_share(device):
     """Share of the modern LeNet-5's parameters that sit in the three fully connected layers."""
-    m = _lenet5_modern()
-    fc = sum(_count(x) for x in m if isinstance(x, nn.Linear))
-    return fc / _count(m)
+    return _fc_share(_lenet5_modern())
 
 
 # ---------------------------------------------------------------- AlexNet
@@ -105,9 +103,12 @@ def alexnet_params(device):
 
 
 def alexnet_fc_share(device):
-    m = _alexnet()
-    fc = sum(_count(x) for x in m if isinstance(x, nn.Linear))
-    return fc / _count(m)
+    return _fc_share(_alexnet())
+
+
+def _fc_share(model) -> float:
+    """Share of a Sequential model's parameters that sit in its fully connected layers."""
+    return sum(_count(x) for x in model if isinstance(x, nn.Linear)) / _count(model)
 
 
 def alexnet_fc6_params(device):

@@ -32,18 +32,6 @@ def bf16_bytes(device):
     return _bytes(torch.bfloat16)
 
 
-def fp16_max(device):
-    return torch.finfo(torch.float16).max
-
-
-def bf16_eps(device):
-    return torch.finfo(torch.bfloat16).eps
-
-
-def fp16_eps(device):
-    return torch.finfo(torch.float16).eps
-
-
 def _matmul_intensity(m, n, k, dtype):
     """FLOPs / bytes for C = A @ B, A: m x k, B: k x n, reading A and B once and writing C once."""
     flops = 2 * m * n * k

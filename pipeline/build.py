@@ -80,9 +80,7 @@ def math_diagnostics(texts: dict, rendered: dict) -> list:
     """DL506 at the formula's source line for every formula the renderers cannot draw faithfully."""
     bad = {}
     for (tex, _display), r in rendered.items():
-        probs = r.get("problems")
-        if probs is None:
-            probs = mathr.problems(tex)
+        probs = r["problems"]
         if "error" in r:
             probs = [r["error"], *probs]
         if probs:
@@ -270,13 +268,12 @@ def build_book(book, diags, args) -> int:
     meta = build_meta(book)
     meta["pygments_css"] = pygments_css()
     ids = reference_index(book, parsed_body)
-    id_index = {k: v for k, v in ids.items()}
     chapter_of = chapter_files(book)
     written = []
     pdf_jobs = []
     for lang in langs:
         if "pdf" in formats:
-            ctx = RenderContext(lang, "pdf", id_index, chapter_of, math=rendered, figures=figures,
+            ctx = RenderContext(lang, "pdf", ids, chapter_of, math=rendered, figures=figures,
                                 images={k: p.as_uri() for k, p in static.items()})
             edition = build_edition(book, lang, fragments, ctx)
             from .render.pdf import normalise_bookmark_text, render_edition_html
@@ -294,7 +291,7 @@ def build_book(book, diags, args) -> int:
         if "epub" in formats:
             progress.stage(f"epub {lang}")
             images = {}
-            ctx = RenderContext(lang, "epub", id_index, chapter_of)
+            ctx = RenderContext(lang, "epub", ids, chapter_of)
             for (folder, url), svg in figures.items():
                 href = image_href(folder, url)
                 ctx.images[(folder, url)] = href
@@ -337,7 +334,7 @@ def build_book(book, diags, args) -> int:
     if "html" in formats:
         progress.stage("web edition")
         from .render.site import write_site
-        written += write_site(book, langs, fragments, SiteInputs(rendered, figures, static, meta, id_index,
+        written += write_site(book, langs, fragments, SiteInputs(rendered, figures, static, meta, ids,
                                                                  chapter_of), out_dir / "site") or []
 
     report = write_report(book, out_dir, progress)
@@ -394,16 +391,9 @@ class SiteInputs:
 
 
 def write_report(book, out_dir: Path, progress) -> list:
-    try:
-        from .status import write_status_report
-    except ImportError:
-        return []
+    from .status import write_status_report
     progress.stage("translation report")
-    try:
-        written = write_status_report(book, out_dir) or []
-        return list(written.values()) if isinstance(written, dict) else list(written)
-    except NotImplementedError:
-        return []
+    return list(write_status_report(book, out_dir).values())
 
 
 def chapter_files(book) -> dict:

@@ -43,10 +43,8 @@ def display_path(path: Path, root: Path) -> str:
     """Paths in diagnostics: relative to the working directory when inside it (what CI annotations need)."""
     path = Path(path)
     for base in (Path.cwd(), root.parent):
-        try:
-            return os.path.relpath(path, base) if path.is_relative_to(base) else str(path.relative_to(base))
-        except ValueError:
-            continue
+        if path.is_relative_to(base):
+            return str(path.relative_to(base))
     return str(path)
 
 
@@ -131,8 +129,6 @@ def deepest(err):
     """For oneOf/anyOf, the sub-error that reaches furthest into the document: that is where the mistake is."""
     while err.context:
         best = max(err.context, key=lambda e: len(e.absolute_path))
-        if len(best.absolute_path) <= len(err.absolute_path) and err.validator != "oneOf":
-            break
         if len(best.absolute_path) <= len(err.absolute_path):
             break
         err = best

@@ -141,7 +141,7 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     try:
         check_results = _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet)
         _record_checks(res, check_results)
-        code_results = _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cuda or cache_only)
+        code_results = _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet)
     finally:
         if pool:
             pool.close()
@@ -180,26 +180,35 @@ def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res,
     out, todo = _split_by_cache(wanted, cache, res, pool is not None)
     if not todo:
         return out
-    prog = _progress(quiet, len(todo), "checks")
 
-    def done(item, outcome):
+    def store(item, rep, outcome):
         name, dev, key = item
-        rep = _outcome_to_reply(outcome)
         rep["seconds"] = round(outcome.seconds, 4)
         rep["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
         rep["at"] = int(time.time())  # when this result was computed: the web edition shows "last passed"
         out[(name, dev)] = rep
         if rep["status"] in ("ok", "not-applicable", "not-a-number", "error", "missing"):
             cache.put(key, rep)
+
+    _run_tasks(pool, todo, "checks", quiet, res, memory, store,
+               lambda it: {"kind": "check", "module": it[0].split(".")[0], "func": it[0].split(".")[1],
+                           "device": it[1]}, lambda it: timeout)
+    return out
+
+
+def _run_tasks(pool, todo, label, quiet, res, memory, store, make_request, timeout_of) -> None:
+    """Run tasks in the pool with a progress bar; `store(task, reply, outcome)` keeps each result."""
+    prog = _progress(quiet, len(todo), label)
+
+    def done(item, outcome):
+        store(item, _outcome_to_reply(outcome), outcome)
         if prog:
             prog[0].advance(prog[1])
 
-    pool.map(todo, lambda it: {"kind": "check", "module": it[0].split(".")[0], "func": it[0].split(".")[1],
-                               "device": it[1]}, lambda it: timeout, memory, done)
+    pool.map(todo, make_request, timeout_of, memory, done)
     if prog:
         prog[0].stop()
     res.ran += len(todo)
-    return out
 
 
 def _record_checks(res, out) -> None:
@@ -236,49 +245,35 @@ def _split_by_cache(items, cache, res, can_run: bool):
     return out, todo
 
 
-def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet, cuda) -> dict:
+def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet) -> dict:
     """(qid, lang, device) -> reply dict for the question's blocks."""
     items = []
     for u in units:
-        wanted = [d for d in devices if u.device == "any" or d == u.device or (u.device == "cuda" and False)]
-        if u.device == "cpu":
-            wanted = ["cpu"] if "cpu" in devices else []
-        elif u.device == "cuda":
-            wanted = ["cuda"] if "cuda" in devices else []
-            if not wanted:
-                res.skipped.append(f"{u.rel} (device=cuda)")
-                if not cache_only_run(pool):
-                    b = u.blocks[0].block
-                    res.diagnostics.append(diag("DL711", u.rel, b.line, 1, "device=cuda block not run: no GPU here",
-                                                "run dl500 claims --device all on a machine with a GPU", NOTE))
+        wanted = [d for d in devices if u.device in ("any", d)]
+        if u.device == "cuda" and not wanted:
+            res.skipped.append(f"{u.rel} (device=cuda)")
+            if pool is not None:  # a real run, not `dl500 check` reading the cache
+                b = u.blocks[0].block
+                res.diagnostics.append(diag("DL711", u.rel, b.line, 1, "device=cuda block not run: no GPU here",
+                                            "run dl500 claims --device all on a machine with a GPU", NOTE))
         items += [((u.qid, u.lang, dev), (u, dev, code_key(book, u, dev))) for dev in wanted]
     out, todo = _split_by_cache(items, cache, res, pool is not None)
     if not todo:
         return out
-    prog = _progress(quiet, len(todo), "code blocks")
 
-    def done(item, outcome):
+    def store(item, rep, outcome):
         u, dev, key = item
-        rep = _outcome_to_reply(outcome)
         out[(u.qid, u.lang, dev)] = rep
         if rep["status"] == "done":
             cache.put(key, rep)
-        if prog:
-            prog[0].advance(prog[1])
 
     allowed = sorted(allowed_modules(book))
-    pool.map(todo, lambda it: {"kind": "code", "device": it[1], "allowed": allowed, "variables": it[0].variables,
-                               "blocks": [rb.block.code for rb in it[0].blocks]},
-             lambda it: sum(rb.timeout or timeout for rb in it[0].blocks), memory, done)
-    if prog:
-        prog[0].stop()
-    res.ran += len(todo)
+    _run_tasks(pool, todo, "code blocks", quiet, res, memory, store,
+               lambda it: {"kind": "code", "device": it[1], "allowed": allowed, "variables": it[0].variables,
+                           "blocks": [rb.block.code for rb in it[0].blocks]},
+               lambda it: sum(rb.timeout or timeout for rb in it[0].blocks))
     res.diagnostics += _code_diagnostics(units, out)
     return out
-
-
-def cache_only_run(pool) -> bool:
-    return pool is None
 
 
 def _code_diagnostics(units, results) -> list:

@@ -207,17 +207,21 @@ def static_diagnostics(book, claims, checks) -> list:
         orig = by_q.get((qid, book.primary), [])
         if book.text(qid, book.primary) is None:
             continue
-        mine = sorted((c.check or c.var, tuple(round(w, 12) for w, _ in c.written)) for c in items)
-        theirs = sorted((c.check or c.var, tuple(round(w, 12) for w, _ in c.written)) for c in orig)
+        mine = sorted(map(_cites, items))
+        theirs = sorted(map(_cites, orig))
         if mine != theirs:
             extra = [m for m in mine if m not in theirs]
-            first = next((c for c in items if (c.check or c.var, tuple(round(w, 12) for w, _ in c.written))
-                          in extra), items[0])
+            first = next((c for c in items if _cites(c) in extra), items[0])
             out.append(diag("DL712", first.rel, first.line, first.col,
                             f"claims differ from the original {book.text(qid, book.primary).rel}: "
                             f"{_short(extra) or 'a claim is missing'}",
                             "cite the same checks with the same numbers as the original"))
     return out
+
+
+def _cites(c: Claim) -> tuple:
+    """What a claim says: which check (or variable) and which numbers; a translation must say the same."""
+    return c.check or c.var, tuple(round(w, 12) for w, _ in c.written)
 
 
 def _short(items) -> str:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 HAN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
@@ -41,7 +42,8 @@ def normalise_tex(tex: str) -> str:
 
 def formula_key(tex: str, display: bool) -> str:
     import ziamath
-    h = hashlib.sha256(f"{ziamath.__version__ if hasattr(ziamath, '__version__') else '0'}\0{display}\0"
+    # "v2": entries carry the formula's problems beside its SVG
+    h = hashlib.sha256(f"v2\0{ziamath.__version__ if hasattr(ziamath, '__version__') else '0'}\0{display}\0"
                        f"{normalise_tex(tex)}".encode())
     return h.hexdigest()[:32]
 
@@ -108,6 +110,7 @@ def to_mathml(tex: str, display: bool) -> str:
     return convert(normalise_tex(tex), display="block" if display else "inline")
 
 
+@lru_cache(maxsize=None)
 def mathml_with_fallback(tex: str, display: bool) -> str:
     """MathML carrying the TeX as alttext and an annotation: readers without MathML show the text."""
     mml = to_mathml(tex, display)
@@ -137,8 +140,9 @@ class MathCache:
 
 
 def _render_one(args):
+    """Render one formula and record what the renderers cannot draw faithfully, cached together."""
     tex, display = args
-    return render_svg(tex, display)
+    return {**render_svg(tex, display), "problems": problems(tex)}
 
 
 def render_all(formulas: set, cache: MathCache, jobs: int, stats: dict | None = None) -> dict:

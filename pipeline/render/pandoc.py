@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from functools import lru_cache
@@ -71,6 +70,3 @@ def _convert_batch(texts: list[str]) -> list[str]:
         result[int(idx)] = chunk.strip() + "\n"
     return result
 
-
-def dump_stats(stats: dict) -> str:
-    return json.dumps(stats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import WARNING, diag
-from ..model import iter_groups, number_index
+from ..model import iter_groups, iter_question_refs, number_index
 
 TITLE_NUMBER = re.compile(r"^\s*\**\s*(第?\s*\d+(?:\.\d+)+\.?|\d+\s*[、.．]\s)")
 
@@ -15,7 +15,7 @@ def figure_index(book, body_of) -> dict[str, str]:
     figs = {}
     for ch in book.chapters:
         n = 0
-        for _, ref in ((ch, r) for r in _refs(ch)):
+        for ref in iter_question_refs(ch.items):
             qt = book.text(ref.qid, book.primary)
             if qt is None:
                 continue
@@ -25,11 +25,6 @@ def figure_index(book, body_of) -> dict[str, str]:
                     n += 1
                     figs[fid] = f"{ch.number}-{n}"
     return figs
-
-
-def _refs(ch):
-    from ..model import iter_question_refs
-    return iter_question_refs(ch.items)
 
 
 def reference_index(book, body_of) -> dict[str, tuple[str, str]]:
