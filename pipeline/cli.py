@@ -89,6 +89,36 @@ def cmd_status(args) -> int:
     return run_status(args)
 
 
+def cmd_review(args) -> int:
+    from .review import ReviewRefused, book_root_of, check_reviewer, parse_review_date, review_file
+    why = check_reviewer(args.by)
+    try:
+        on = parse_review_date(args.on)
+    except ValueError as e:
+        why = why or str(e)
+    if why:
+        print(f"dl500 review: {why}", file=sys.stderr)
+        return EXIT_USAGE
+    books, bad = {}, 0
+    for f in args.files:
+        path = Path(f)
+        root = Path(args.book) if args.book else book_root_of(path)
+        if root is None or not path.is_file():
+            print(f"dl500 review: {f}: not a file inside a book (no book.yaml above it)", file=sys.stderr)
+            bad += 1
+            continue
+        if root not in books:
+            books[root] = load_or_exit(root, "text")[0]
+        try:
+            result = review_file(books[root], path, args.by, on)
+        except ReviewRefused as e:
+            print(f"dl500 review: {f}: {e}", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{f}: {result.against}")
+    return EXIT_ERRORS if bad else EXIT_OK
+
+
 def cmd_serve(args) -> int:
     from .serve import run_serve
     return run_serve(args)
@@ -145,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default=None)
     s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
     s.set_defaults(func=cmd_status)
+
+    rv = sub.add_parser("review", help="record that a second person reviewed a question file")
+    rv.add_argument("files", nargs="+", metavar="FILE", help="question files (<id>.<lang>.md)")
+    rv.add_argument("--by", required=True, metavar="NAME", help="the reviewer, as Name-Affiliation")
+    rv.add_argument("--on", metavar="YYYY-MM-DD", help="the review date (default: today)")
+    rv.add_argument("--book", metavar="PATH", help="the book folder (default: found above each file)")
+    rv.set_defaults(func=cmd_review)
 
     sv = sub.add_parser("serve", help="preview the web edition, rebuilding what changed on save")
     sv.add_argument("path", nargs="?", default=".")

@@ -212,6 +212,18 @@ def _plain(data):
     return data
 
 
+def dates_as_text(data):
+    """YAML reads `on: 2026-12-04` as a date; the model (and the schema) hold it as the text the author wrote."""
+    import datetime
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in list(items):
+        if isinstance(v, (datetime.date, datetime.datetime)):
+            data[k] = v.isoformat()
+        else:
+            dates_as_text(v)
+    return data
+
+
 def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, fm_cache=None, used=None):
     """Parse one question file; return (QuestionText | None, diagnostics)."""
     text, diags = read_text(path, rel)
@@ -231,6 +243,7 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, 
             return None, diags
         if not isinstance(data, dict):
             return None, [diag("DL105", rel, 2, 1, "front matter is not a mapping", "write key: value lines")]
+        dates_as_text(data)
         diags = schema_diagnostics(data, "question", rel, line_offset=1)
         positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
         data = _plain(data)
