@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import ERROR, WARNING, diag
-from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers
+from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers, tags_from_meta
 
 QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
 MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
@@ -224,6 +224,17 @@ def dates_as_text(data):
     return data
 
 
+def nested_positions(data, rel: str) -> dict:
+    """Positions of tag items ("topics.0") and review fields ("reviewed.against"), for diagnostics."""
+    out = {}
+    for key in ("topics", "asked_in", "reviewed"):
+        value = data.get(key)
+        subs = range(len(value)) if isinstance(value, list) else list(value) if isinstance(value, dict) else ()
+        for sub in subs:
+            out[f"{key}.{sub}"] = Pos(rel, *node_pos(data, [key, sub], rel, 1))
+    return out
+
+
 def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, fm_cache=None, used=None):
     """Parse one question file; return (QuestionText | None, diagnostics)."""
     text, diags = read_text(path, rel)
@@ -246,6 +257,7 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, 
         dates_as_text(data)
         diags = schema_diagnostics(data, "question", rel, line_offset=1)
         positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
+        positions.update(nested_positions(data, rel))
         data = _plain(data)
         if not diags and fm_cache is not None:
             fm_cache.put(yaml_text, data, positions)
@@ -276,6 +288,7 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, 
         status=str(tr.get("status")) if tr.get("status") else (None if lang == primary else "draft"),
         translators=tuple(str(t) for t in (tr.get("translators") or [])),
         source_hash=str(tr.get("source_hash")) if tr.get("source_hash") else None,
+        **tags_from_meta(data, positions),
     )
     return qt, diags
 

@@ -19,6 +19,16 @@ class Pos:
 
 
 @dataclass(frozen=True)
+class Review:
+    """A review record: who read the file against which version of the original (its source_hash), and when."""
+
+    by: str
+    on: str  # YYYY-MM-DD as written
+    against: str
+    pos: Pos  # of the reviewed: key
+
+
+@dataclass(frozen=True)
 class QuestionText:
     """One question in one language: front matter plus the Markdown body."""
 
@@ -35,6 +45,10 @@ class QuestionText:
     status: str | None = None  # translations only: machine, draft, reviewed
     translators: tuple[str, ...] = ()
     source_hash: str | None = None
+    difficulty: int | None = None  # 1 basic, 2 intermediate, 3 advanced (originals carry tags)
+    topics: tuple[str, ...] = ()
+    asked_in: tuple[str, ...] = ()
+    reviewed: Review | None = None
 
     @property
     def is_translation(self) -> bool:
@@ -153,3 +167,19 @@ def source_hash(text: QuestionText) -> str:
     """The hash a translation records of the original it was made from (title and body)."""
     payload = normalise_text(text.title) + "\n\n" + normalise_text(text.body)
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def tags_from_meta(meta: dict, positions: dict) -> dict:
+    """difficulty, topics, asked_in and reviewed of a front matter, as QuestionText fields; wrong types (the
+    schema reports them) count as absent."""
+    def names(key):
+        v = meta.get(key)
+        return tuple(x for x in v if isinstance(x, str)) if isinstance(v, list) else ()
+
+    d = meta.get("difficulty")
+    r = meta.get("reviewed")
+    review = None
+    if isinstance(r, dict) and all(isinstance(r.get(k), str) for k in ("by", "on", "against")):
+        review = Review(r["by"], r["on"], r["against"], positions.get("reviewed") or Pos("", 1, 1))
+    return {"difficulty": d if isinstance(d, int) and not isinstance(d, bool) else None,
+            "topics": names("topics"), "asked_in": names("asked_in"), "reviewed": review}
