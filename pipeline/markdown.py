@@ -3,6 +3,10 @@
 Pandoc gives no source positions for Pandoc Markdown, and diagnostics need file:line:col, so the
 validator and the claim runner read bodies with this scanner; pandoc renders them later, in batches.
 The math rules follow pandoc's tex_math_dollars extension.
+
+Bodies are contributor input: every pass here is linear in the length of the text (no regex that can
+backtrack over a whole line from each of its positions, no rescan of a paragraph per dollar), so a 1 MB
+line scans in well under a second. benchmarks/bench_mutations.py and tests/test_hostile_books.py hold it to that.
 """
 
 from __future__ import annotations
@@ -12,16 +16,28 @@ import re
 from dataclasses import dataclass, field
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
-ATTR = re.compile(r"""([A-Za-z_][\w-]*)=("([^"]*)"|'([^']*)'|[^\s}]+)""")
+# A key starts at the beginning of a run of word characters: scanning from every position of a long word would
+# be quadratic. parse_attrs drops the run's prefix before its first letter, as pandoc's reader does.
+ATTR = re.compile(r"""(?<![\w-])([\w-]+)=("([^"]*)"|'([^']*)'|[^\s}]+)""")
+ATTR_KEY_START = re.compile(r"[A-Za-z_]")
 CLASS = re.compile(r"(?:^|\s)\.([A-Za-z][\w-]*)")
 ID_ATTR = re.compile(r"(?:^|\s)#([^\s}]+)")
-CLAIM = re.compile(r"\[(?P<text>[^\[\]\n]+)\]\{(?P<attrs>[^{}\n]*\.claim\b[^{}\n]*)\}")
-LINK = re.compile(r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\((?P<url>[^()\s]*)(?:\s+\"[^\"]*\")?\)"
+CLAIM = re.compile(r"\[(?P<text>[^\[\]\n]+)\]\{(?P<attrs>[^{}\n]*)\}")
+CLAIM_CLASS = re.compile(r"\.claim\b")
+LINK = re.compile(r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+                  r"\((?:<(?P<aurl>[^<>\n]*)>|(?P<url>[^()\s]*))(?:\s+(?:\"[^\"]*\"|'[^'\n]*'))?\)"
                   r"(?:\{(?P<attrs>[^{}\n]*)\})?")
-HTML_IMG = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"']", re.I)
-INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+# <scheme:...> is a link to pandoc (autolink); `[label]: url` defines the target of `[text][label]`.
+AUTOLINK = re.compile(r"<(?P<url>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
+REF_DEF = re.compile(r"^ {0,3}\[(?!\^)(?P<label>[^\[\]\n]+)\]:[ \t]*<?(?P<url>[^\s<>]+)>?", re.M)
+# Raw HTML: a tag's attributes run to the next < or >, so a tag that never closes is scanned once.
+HTML_TAG = re.compile(r"<(?P<tag>[A-Za-z][A-Za-z0-9-]*)\b(?P<attrs>[^<>]*)")
+HTML_URL_ATTR = re.compile(r"""(?<![\w-])(?P<name>src|href|poster|data|srcset)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'>]+))""", re.I)
+BACKTICKS = re.compile(r"`+")
+MATH_CHAR = re.compile(r"[\\$]")
 TYPED_REF = re.compile(r"(?P<lead>见|参见|参考|详见|see|See|cf\.|Section|section|Question|question|Chapter|chapter|第)"
                        r"\s*(?P<num>\d+(?:\.\d+){1,4})(?!\.?\d)\s*(?P<tail>节|题|章|问)?")
+HEADING = re.compile(r"(#{1,6})\s+(.*)")
 
 
 @dataclass
@@ -55,13 +71,47 @@ class Span:
 def parse_attrs(s: str) -> tuple[tuple, dict, str | None]:
     """Pandoc attribute list `{#id .class key=value}` → (classes, attributes, id)."""
     attrs = {}
+    rest, last = [], 0
     for m in ATTR.finditer(s):
+        first_letter = ATTR_KEY_START.search(m.group(1))
+        if first_letter is None:
+            continue
+        key_start = m.start(1) + first_letter.start()
         val = m.group(3) if m.group(3) is not None else m.group(4) if m.group(4) is not None else m.group(2)
-        attrs[m.group(1)] = val
-    rest = ATTR.sub(" ", s)
+        attrs[m.group(1)[first_letter.start():]] = val
+        rest += [s[last:key_start], " "]
+        last = m.end()
+    rest = "".join(rest) + s[last:]
     classes = tuple(CLASS.findall(rest))
     mid = ID_ATTR.search(rest)
     return classes, attrs, (mid.group(1) if mid else None)
+
+
+def blank_inline_code(prose: str) -> str:
+    """Replace inline code spans by spaces (newlines kept): a run of n backticks opens a span that the next run of
+    exactly n backticks closes; an unmatched run is literal text. Linear: each run is looked up once by length."""
+    runs = [(m.start(), m.end()) for m in BACKTICKS.finditer(prose)]
+    by_length: dict[int, list[int]] = {}
+    for k, (a, b) in enumerate(runs):
+        by_length.setdefault(b - a, []).append(k)
+    pieces, last, k = [], 0, 0
+    while k < len(runs):
+        a, b = runs[k]
+        same = by_length[b - a]
+        nxt = bisect.bisect_right(same, k)
+        if nxt == len(same):
+            k += 1
+            continue
+        close = same[nxt]
+        end = runs[close][1]
+        pieces += [prose[last:a], _blank(prose[a:end])]
+        last = end
+        k = close + 1
+    return "".join(pieces) + prose[last:]
+
+
+def _blank(text: str) -> str:
+    return "\n".join(" " * len(part) for part in text.split("\n"))
 
 
 class Body:
@@ -70,7 +120,7 @@ class Body:
     def __init__(self, text: str, first_line: int = 1):
         self.text = text
         self.first_line = first_line
-        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.code_blocks: list[CodeBlock] = []
         self.prose = self._blank_code(text)
         self._spans: list[Span] | None = None
@@ -92,8 +142,9 @@ class Body:
                 continue
             fence = m["fence"]
             info = m["info"].strip()
+            closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
             j = i + 1
-            while j < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]):
+            while j < len(lines) and not closing.match(lines[j]):
                 j += 1
             code_lines = lines[i + 1:j]
             inner = info[1:-1] if info.startswith("{") and info.endswith("}") else info
@@ -109,8 +160,7 @@ class Body:
             for k in range(i, min(j + 1, len(lines))):
                 out.append(" " * len(lines[k]))
             i = j + 1
-        prose = "\n".join(out)
-        return INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), prose)
+        return blank_inline_code("\n".join(out))
 
     def spans(self, kinds=None) -> list[Span]:
         """Every span of the body (scanned once, then kept), or those of the given kinds."""
@@ -121,6 +171,8 @@ class Body:
     def _scan_spans(self) -> list[Span]:
         out = []
         for m in CLAIM.finditer(self.prose):
+            if not CLAIM_CLASS.search(m["attrs"]):
+                continue
             classes, attrs, _ = parse_attrs(m["attrs"])
             out.append(self._span("claim", m.start(), m.end(), m["text"], attrs, classes))
         for m in LINK.finditer(self.prose):
@@ -128,13 +180,29 @@ class Body:
             if ident:
                 attrs = {**attrs, "id": ident}
             kind = "image" if m["bang"] else "link"
-            out.append(self._span(kind, m.start(), m.end(), m["text"], attrs, classes, url=m["url"]))
-        for m in HTML_IMG.finditer(self.prose):
-            out.append(self._span("image", m.start(), m.end(), "", {}, (), url=m.group(1)))
+            url = m["aurl"] if m["aurl"] is not None else m["url"]
+            out.append(self._span(kind, m.start(), m.end(), m["text"], attrs, classes, url=url))
+        for m in AUTOLINK.finditer(self.prose):
+            out.append(self._span("link", m.start(), m.end(), m["url"], url=m["url"]))
+        for m in REF_DEF.finditer(self.prose):
+            out.append(self._span("link", m.start(), m.end(), m["label"], url=m["url"]))
+        out += self._html_url_spans()
         out += self._math_spans()
         for m in TYPED_REF.finditer(self.prose):
             out.append(self._span("typed-ref", m.start(), m.end(), m["num"], {"match": m.group(0)}))
         out.sort(key=lambda s: s.start)
+        return out
+
+    def _html_url_spans(self) -> list[Span]:
+        """URLs in raw HTML tags: `<img src>` is an image, any other src/href/poster/data/srcset a link."""
+        out = []
+        for tag in HTML_TAG.finditer(self.prose):
+            for a in HTML_URL_ATTR.finditer(tag["attrs"]):
+                url = next(v for v in (a["dq"], a["sq"], a["bare"]) if v is not None)
+                if not url:
+                    continue
+                kind = "image" if tag["tag"].lower() == "img" and a["name"].lower() == "src" else "link"
+                out.append(self._span(kind, tag.start(), tag.end(), "", {}, (), url=url))
         return out
 
     def _span(self, kind, start, end, text, attrs=None, classes=(), url=""):
@@ -142,18 +210,22 @@ class Body:
         return Span(kind, start, end, line, col, text, attrs or {}, classes, url)
 
     def _math_spans(self) -> list[Span]:
-        """Math by pandoc's rules: `$$…$$` display; `$x$` needs no space inside either dollar and no digit after."""
+        """Math by pandoc's rules: `$$…$$` display; `$x$` needs no space inside either dollar and no digit after.
+
+        Linear: the closing dollars of inline math are found once, up front, and looked up by bisection."""
         s = self.prose
         out = []
-        i = 0
         n = len(s)
-        while i < n:
-            ch = s[i]
-            if ch == "\\":
+        closers = _inline_math_closers(s)
+        para_ends = [m.start() for m in re.finditer(r"\n\n", s)]
+        i = 0
+        while True:
+            m = MATH_CHAR.search(s, i)
+            if m is None:
+                return out
+            i = m.start()
+            if s[i] == "\\":
                 i += 2
-                continue
-            if ch != "$":
-                i += 1
                 continue
             if s.startswith("$$", i):
                 j = s.find("$$", i + 2)
@@ -165,20 +237,12 @@ class Body:
                 out.append(self._span("math-display", i, j + 2, s[i + 2:j]))
                 i = j + 2
                 continue
-            # single dollar
-            para_end = s.find("\n\n", i)
-            para_end = n if para_end < 0 else para_end
+            # single dollar: closed by the first closer before the paragraph ends
             if i + 1 < n and not s[i + 1].isspace():
-                j = i + 1
-                close = -1
-                while j < para_end:
-                    if s[j] == "\\":
-                        j += 2
-                        continue
-                    if s[j] == "$" and not s[j - 1].isspace() and not (j + 1 < n and s[j + 1].isdigit()):
-                        close = j
-                        break
-                    j += 1
+                k = bisect.bisect_right(para_ends, i)
+                para_end = para_ends[k] if k < len(para_ends) else n
+                c = bisect.bisect_left(closers, i + 1)
+                close = closers[c] if c < len(closers) and closers[c] < para_end else -1
                 if close > 0:
                     out.append(self._span("math-inline", i, close + 1, s[i + 1:close]))
                     i = close + 1
@@ -193,14 +257,31 @@ class Body:
                 continue
             out.append(self._span("unbalanced", i, i + 1, "$"))
             i += 1
-        return out
+
+
+def _inline_math_closers(s: str) -> list[int]:
+    """Offsets of the dollars that can close inline math: not after whitespace, not before a digit, not escaped
+    (an odd run of backslashes before it). A scan that starts after a `$` sees the same escapes, since `$` is
+    not a backslash, so one list serves every opening."""
+    out = []
+    n = len(s)
+    for m in re.finditer(r"(?<=\S)\$", s):
+        j = m.start()
+        if j + 1 < n and s[j + 1].isdigit():
+            continue
+        b = j
+        while b > 0 and s[b - 1] == "\\":
+            b -= 1
+        if (j - b) % 2 == 0:
+            out.append(j)
+    return out
 
 
 def headings(body: Body) -> list[tuple[int, int, str]]:
-    """ATX headings in prose: (line, level, text)."""
+    """ATX headings in prose: (line, level, text); a closing run of # and the spaces around it are dropped."""
     out = []
     for i, line in enumerate(body.prose.split("\n")):
-        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        m = HEADING.match(line)
         if m:
-            out.append((body.first_line + i, len(m.group(1)), m.group(2)))
+            out.append((body.first_line + i, len(m.group(1)), m.group(2).rstrip().rstrip("#").rstrip()))
     return out
