@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import ERROR, WARNING, diag
@@ -55,8 +56,17 @@ def schema_validator(name: str):
     return jsonschema.Draft202012Validator(schema)
 
 
+class _DatesAsText(RoundTripConstructor):
+    """`on: 2026-12-04` stays the text the author wrote: no date objects (JSON, the schema), and no
+    ValueError traceback from an impossible date such as 2026-02-30."""
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_str)
+
+
 def _yaml() -> YAML:
     y = YAML(typ="rt")
+    y.Constructor = _DatesAsText
     y.allow_duplicate_keys = False
     return y
 
@@ -212,18 +222,6 @@ def _plain(data):
     return data
 
 
-def dates_as_text(data):
-    """YAML reads `on: 2026-12-04` as a date; the model (and the schema) hold it as the text the author wrote."""
-    import datetime
-    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
-    for k, v in list(items):
-        if isinstance(v, (datetime.date, datetime.datetime)):
-            data[k] = v.isoformat()
-        else:
-            dates_as_text(v)
-    return data
-
-
 def nested_positions(data, rel: str) -> dict:
     """Positions of tag items ("topics.0") and review fields ("reviewed.against"), for diagnostics."""
     out = {}
@@ -254,7 +252,6 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, 
             return None, diags
         if not isinstance(data, dict):
             return None, [diag("DL105", rel, 2, 1, "front matter is not a mapping", "write key: value lines")]
-        dates_as_text(data)
         diags = schema_diagnostics(data, "question", rel, line_offset=1)
         positions = {k: Pos(rel, *node_pos(data, [k], rel, 1)) for k in data}
         positions.update(nested_positions(data, rel))

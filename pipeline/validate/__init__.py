@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..markdown import Body
-from . import contributors, links, math, numbering, outline
+from . import contributors, glossary, links, math, numbering, outline, pairs, reviews, tags
 
 
 @lru_cache(maxsize=4096)
@@ -18,7 +18,8 @@ def parsed_body(qt) -> Body:
     return _body(qt.body, qt.body_line)
 
 
-FAMILIES = (outline.check, numbering.check, links.check, math.check, contributors.check)
+FAMILIES = (outline.check, numbering.check, links.check, math.check, contributors.check, tags.check, reviews.check,
+            glossary.check, pairs.check)
 
 
 def validate(book, only_files: set | None = None) -> list:
