@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--stamp", metavar="FILE", action="append", help="record the original's current hash in a translation")
     s.add_argument("--out", default=None)
     s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
+    s.add_argument("--by-topic", action="store_true", help="also print questions, translated and reviewed per topic")
     s.set_defaults(func=cmd_status)
 
     rv = sub.add_parser("review", help="record that a second person reviewed a question file")

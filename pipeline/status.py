@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 
 from .load import QUESTION_FILE, split_front_matter
 from .model import source_hash
+from .validate.reviews import review_state
 
 STATES = ("reviewed", "draft", "machine", "stale", "missing")
 CURRENT = ("reviewed", "draft", "machine")  # translated and up to date with the original
@@ -48,6 +49,10 @@ class Entry:
     current_hash: str = ""
     diff: str | None = None  # stale only: the original's change since the translated version
     diff_note: str = ""  # stale only: where the diff came from, or why there is none
+    review: str = "unreviewed"  # the translation's review record: reviewed, stale (the original changed since), unreviewed
+    reviewed_on: str | None = None
+    difficulty: int | None = None  # the original's tags
+    topics: list = field(default_factory=list)
 
 
 # --- the model's status ----------------------------------------------------------------------------------
@@ -79,8 +84,89 @@ def question_entries(book) -> list[Entry]:
                 state=entry_state(tr, h), status=tr.status if tr else None, file=tr.rel if tr else None,
                 original=orig.rel, expected_file=expected, translators=list(tr.translators) if tr else [],
                 recorded_hash=tr.source_hash if tr else None, current_hash=h,
+                review=review_state(tr, orig) if tr else "unreviewed",
+                reviewed_on=tr.reviewed.on if tr and tr.reviewed else None,
+                difficulty=orig.difficulty, topics=list(orig.topics),
             ))
     return out
+
+
+# --- reviews and tags --------------------------------------------------------------------------------------
+
+REVIEW_STATES = ("reviewed", "stale", "unreviewed")
+
+
+@dataclass
+class Original:
+    """One question of the outline in the original language: its review state and tags."""
+
+    qid: str
+    chapter: str
+    review: str  # reviewed, stale, unreviewed
+    reviewed_on: str | None
+    difficulty: int | None
+    topics: list
+
+
+def original_entries(book) -> list[Original]:
+    out, seen = [], set()
+    for ch, ref in book.questions():
+        orig = book.text(ref.qid, book.primary)
+        if orig is None or ref.qid in seen:
+            continue
+        seen.add(ref.qid)
+        out.append(Original(ref.qid, ch.cid, review_state(orig, orig), orig.reviewed.on if orig.reviewed else None,
+                            orig.difficulty, list(orig.topics)))
+    return out
+
+
+def review_counts(items) -> dict:
+    """reviewed / stale / unreviewed counts and the oldest review date of entries or originals."""
+    c = Counter(i.review for i in items)
+    dates = [i.reviewed_on for i in items if i.reviewed_on]
+    return {**{s: c.get(s, 0) for s in REVIEW_STATES}, "oldest": min(dates) if dates else None}
+
+
+def review_summary(book, originals, entries) -> dict:
+    return {"originals": review_counts(originals),
+            "translations": {lang: review_counts([e for e in entries if e.lang == lang])
+                             for lang in book.translations}}
+
+
+def oldest_review(summary: dict) -> str | None:
+    dates = [summary["originals"]["oldest"], *(t["oldest"] for t in summary["translations"].values())]
+    dates = [d for d in dates if d]
+    return min(dates) if dates else None
+
+
+def tag_row(book, key: str, title: dict, originals, entries) -> dict:
+    qids = {o.qid for o in originals}
+    langs = {}
+    for lang in book.translations:
+        mine = [e for e in entries if e.lang == lang and e.qid in qids]
+        translated = sum(e.state in CURRENT for e in mine)
+        langs[lang] = {"translated": translated, "reviewed": sum(e.state == "reviewed" for e in mine),
+                       "percent_translated": round(100 * translated / len(qids), 1) if qids else 0.0}
+    return {"id": key, "title": title, "questions": len(qids),
+            "originals_reviewed": sum(o.review == "reviewed" for o in originals), "languages": langs}
+
+
+def tag_breakdowns(book, originals, entries) -> dict:
+    """Questions, translated and reviewed per difficulty and per topic (a question counts under each of its
+    topics); untagged questions under "unrated" / "untagged"."""
+    from .validate.tags import vocabulary
+    voc, _ = vocabulary(book)
+    levels = sorted({*voc.difficulty, *(o.difficulty for o in originals if o.difficulty is not None)})
+    by_difficulty = [tag_row(book, str(d), dict(voc.difficulty.get(d) or {}),
+                             [o for o in originals if o.difficulty == d], entries) for d in levels]
+    by_difficulty.append(tag_row(book, "unrated", {}, [o for o in originals if o.difficulty is None], entries))
+    used = {t for o in originals for t in o.topics}
+    topics = [t for t in voc.topics if t in used] + sorted(used - set(voc.topics))
+    by_topic = [tag_row(book, t, dict(voc.topics.get(t) or {}), [o for o in originals if t in o.topics], entries)
+                for t in topics]
+    by_topic.append(tag_row(book, "untagged", {}, [o for o in originals if not o.topics], entries))
+    return {"by_difficulty": [r for r in by_difficulty if r["questions"] or r["id"] != "unrated"],
+            "by_topic": [r for r in by_topic if r["questions"]]}
 
 
 def state_counts(entries) -> dict:
@@ -108,6 +194,15 @@ def chapter_summaries(book, entries) -> list[dict]:
         out.append({"id": ch.cid, "number": ch.number, "folder": ch.folder, "title": dict(ch.title),
                     "file": ch.pos.file, "questions": len({e.qid for e in es}), "languages": langs})
     return out
+
+
+def add_chapter_reviews(book, chapters: list[dict], originals, entries) -> None:
+    """Each chapter's review summary (its originals; its translations per language) and oldest review."""
+    for c in chapters:
+        summary = review_summary(book, [o for o in originals if o.chapter == c["id"]],
+                                 [e for e in entries if e.chapter == c["id"]])
+        c["reviews"] = summary
+        c["oldest_review"] = oldest_review(summary)
 
 
 # --- git: the diff of a stale original, the history chart ------------------------------------------------
@@ -355,8 +450,12 @@ def build_report(book, *, history: bool = True, since: dict | None = None, top: 
     from .gate import git_toplevel
     top = top if top is not None else git_toplevel(book.root)
     entries = question_entries(book)
+    originals = original_entries(book)
     attach_diffs(book, entries, top)
     head = _git(top, "rev-parse", "HEAD").strip() if top else ""
+    chapters = chapter_summaries(book, entries)
+    add_chapter_reviews(book, chapters, originals, entries)
+    reviews = review_summary(book, originals, entries)
     return {
         "schema": SCHEMA_ID,
         "generated": report_time(),
@@ -365,7 +464,10 @@ def build_report(book, *, history: bool = True, since: dict | None = None, top: 
         "primary": book.primary,
         "languages": list(book.translations),
         "totals": {lang: state_counts([e for e in entries if e.lang == lang]) for lang in book.translations},
-        "chapters": chapter_summaries(book, entries),
+        "chapters": chapters,
+        "reviews": reviews,
+        "oldest_review": oldest_review(reviews),
+        **tag_breakdowns(book, originals, entries),
         "questions": [asdict(e) for e in entries],
         "history": history_points(book, top) if history else [],
         "since": since,
@@ -554,6 +656,61 @@ def print_table(book, report: dict, console=None) -> None:
         console.print("  " + "  ".join(f"[{COLOURS[s]}]█[/] {s}" for s in STATES))
 
 
+def print_reviews(book, report: dict, console=None) -> None:
+    """Per chapter: the originals' review states, each language's stale reviews, the oldest review."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    console = console or Console(file=sys.stdout)
+    t = Table(title="Reviews (originals: reviewed / review stale / unreviewed)", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True, show_edge=False)
+    t.add_column("ch", justify="right", no_wrap=True, min_width=2)
+    t.add_column("chapter", no_wrap=True, overflow="ellipsis", max_width=max(10, min(40, console.width - 60)))
+    for col in ("rev.", "stale", "unrev."):
+        t.add_column(col, justify="right", no_wrap=True)
+    for lang in report["languages"]:
+        t.add_column(f"{lang} rev.", justify="right", no_wrap=True)
+        t.add_column(f"{lang} stale", justify="right", no_wrap=True)
+    t.add_column("oldest review", no_wrap=True)
+    rows = [(c["number"], c["title"].get(book.primary) or c["id"], c["reviews"], c["oldest_review"])
+            for c in report["chapters"]]
+    for i, (num, title, r, oldest) in enumerate([*rows, ("", "whole book", report["reviews"],
+                                                         report["oldest_review"])]):
+        if i == len(rows):
+            t.add_section()
+        o = r["originals"]
+        cells = [str(o["reviewed"]), str(o["stale"]), str(o["unreviewed"])]
+        for lang in report["languages"]:
+            cells += [str(r["translations"][lang]["reviewed"]), str(r["translations"][lang]["stale"])]
+        t.add_row(num, title, *cells, oldest or "—")
+    console.print(t)
+
+
+def print_breakdown(report: dict, key: str, console=None) -> None:
+    """Questions, translated and reviewed per difficulty ("by_difficulty") or per topic ("by_topic")."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    console = console or Console(file=sys.stdout)
+    t = Table(title=f"By {key.removeprefix('by_')}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+              padding=(0, 1), collapse_padding=True, show_edge=False)
+    t.add_column(key.removeprefix("by_"), no_wrap=True)
+    t.add_column("qs", justify="right", no_wrap=True)
+    t.add_column("orig. rev.", justify="right", no_wrap=True)
+    for lang in report["languages"]:
+        t.add_column(f"{lang} transl.", justify="right", no_wrap=True)
+        t.add_column(f"{lang} rev.", justify="right", no_wrap=True)
+        t.add_column(f"{lang} %", justify="right", no_wrap=True)
+    for row in report[key]:
+        label = row["id"] + (f" {row['title']['en']}" if row["title"].get("en") and key == "by_difficulty" else "")
+        cells = [str(row["questions"]), str(row["originals_reviewed"])]
+        for lang in report["languages"]:
+            c = row["languages"][lang]
+            cells += [str(c["translated"]), str(c["reviewed"]), f"{c['percent_translated']:g}"]
+        t.add_row(label, *cells)
+    console.print(t)
+
+
 def stacked_bar(c: dict, Text, width: int = 12):
     """A text progress bar with one coloured run per state, and the translated share after it."""
     bar = Text()
@@ -596,6 +753,10 @@ def run_status(args) -> int:
     if not args.quiet:
         report = json.loads(paths["json"].read_text("utf-8"))
         print_table(book, report)
+        print_reviews(book, report)
+        print_breakdown(report, "by_difficulty")
+        if getattr(args, "by_topic", False):
+            print_breakdown(report, "by_topic")
         if since:
             print_since(since)
         for p in paths.values():

@@ -307,3 +307,47 @@ def test_other_figure(book, capsys):
     assert (d["file"], d["line"]) == (EN, 23) and "img/other.png" in d["message"]
     patch_file(book, EN, "(img/other.png)", "(./img/kernel.png)")
     assert findings(capsys, "DL644") == []
+
+
+# --- status: reviews and tags ------------------------------------------------------------------------------------
+
+def report_of(root) -> dict:
+    from pipeline.status import build_report
+    loaded, _ = load_book(root)
+    return build_report(loaded, history=False, top=None)
+
+
+def test_status_counts_reviews_and_shows_a_review_going_stale(book, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the terminal table's columns, whatever runs the tests
+    assert run_cli(capsys, "review", ZH, "--by", "Ann Lee-Reviewers Inc", "--on", "2026-11-02")[0] == 0
+    r = report_of(book)
+    assert r["reviews"]["originals"] == {"reviewed": 1, "stale": 0, "unreviewed": 1, "oldest": "2026-11-02"}
+    assert r["reviews"]["translations"]["en"] == {"reviewed": 1, "stale": 0, "unreviewed": 1, "oldest": "2026-12-01"}
+    assert r["oldest_review"] == "2026-11-02" and r["chapters"][0]["oldest_review"] == "2026-11-02"
+    patch_file(book, ZH, "参数量为", "参数个数为")
+    r = report_of(book)
+    assert r["reviews"]["originals"]["stale"] == 1 and r["reviews"]["translations"]["en"]["stale"] == 1
+    assert r["chapters"][0]["reviews"]["originals"]["reviewed"] == 0
+    [q] = [q for q in r["questions"] if q["qid"] == "kernel-size"]
+    assert (q["state"], q["review"]) == ("stale", "stale")
+    rc, out, _ = run_cli(capsys, "status", ".", "--no-history", "--out", str(book / "out"))
+    assert rc == 0 and re.search(r"whole book\s+0\s+1\s+1\s+0\s+1\s+2026-11-02", out), out
+
+
+def test_status_breaks_down_by_difficulty_and_topic(book, capsys):
+    r = report_of(book)
+    by_d = {row["id"]: row for row in r["by_difficulty"]}
+    assert by_d["3"]["questions"] == 1 and by_d["3"]["languages"]["en"]["translated"] == 0
+    assert by_d["2"]["languages"]["en"] == {"translated": 1, "reviewed": 1, "percent_translated": 100.0}
+    assert "unrated" not in by_d
+    by_t = {row["id"]: row for row in r["by_topic"]}
+    assert by_t["optimization"]["questions"] == 2 and by_t["optimization"]["languages"]["en"]["percent_translated"] == 50
+    assert by_t["llm"]["languages"]["en"]["translated"] == 0 and "untagged" not in by_t
+    patch_file(book, ZH2, "difficulty: 3\ntopics: [llm, optimization]\n", "")
+    r = report_of(book)
+    assert [row["id"] for row in r["by_difficulty"]][-1] == "unrated"
+    assert {row["id"]: row["questions"] for row in r["by_topic"]} == {"cnn": 1, "optimization": 1, "untagged": 1}
+    rc, out, _ = run_cli(capsys, "status", ".", "--no-history", "--by-topic", "--out", str(book / "out"))
+    assert rc == 0 and "By topic" in out and "untagged" in out
+    md = (book / "out/translation-status.md").read_text("utf-8")
+    assert "| unrated | 1 | 0 | 0 | 0 |" in md
