@@ -17,6 +17,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import ERROR, WARNING, diag
 from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers, tags_from_meta
+from .validate.limits import (MAX_BOOK_FILES, contained_folder, list_markdown_files, read_source_bytes,
+                              text_limit_diagnostics, yaml_shape_diagnostics)
 
 QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
 MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
@@ -72,7 +74,11 @@ def _yaml() -> YAML:
 
 
 def parse_yaml(text: str, rel: str, line_offset: int = 0):
-    """Parse YAML keeping positions; on a syntax error return a DL101 at the parser's line and column."""
+    """Parse YAML keeping positions; on a syntax error return a DL101 at the parser's line and column; YAML nested
+    too deeply or with aliases that expand too far is refused (DL123, DL124) before a tree is built."""
+    shape = yaml_shape_diagnostics(text, rel, line_offset)
+    if shape:
+        return None, shape
     try:
         return _yaml().load(text), []
     except MarkedYAMLError as e:
@@ -84,6 +90,10 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
                            "check indentation, colons and quotes on this line")]
     except YAMLError as e:
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML: {e}", "")]
+    except (ValueError, TypeError, OverflowError, RecursionError) as e:
+        # a scalar ruamel cannot construct: a date like 2024-13-45, an integer of more than 4,300 digits
+        return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML value: {str(e)[:120]}",
+                           "quote the value to keep it as text")]
 
 
 def node_pos(data, path, rel: str, line_offset: int = 0) -> tuple[int, int]:
@@ -161,13 +171,19 @@ def split_front_matter(text: str):
     return yaml_text, text[body_start:], body_line
 
 
-def read_text(path: Path, rel: str):
+def read_text(path: Path, rel: str, root: Path | None = None):
+    """A source file's text, or (None, diagnostics): only a regular file inside `root` (default: its own folder),
+    within the size, line-length and character limits of validate/limits.py."""
+    raw, diags = read_source_bytes(Path(path), rel, Path(root) if root is not None else Path(path).parent)
+    if raw is None:
+        return None, diags
     try:
-        raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return None, [diag("DL107", rel, 1, 1, f"not UTF-8: {e.reason} at byte {e.start}", "save the file as UTF-8")]
-    return text.replace("\r\n", "\n"), []
+    text = text.replace("\r\n", "\n")
+    diags = text_limit_diagnostics(text, rel)
+    return (None, diags) if diags else (text, [])
 
 
 class FrontMatterCache:
@@ -194,7 +210,13 @@ class FrontMatterCache:
         return hashlib.sha1(f"{__version__}\0{yaml_text}".encode()).hexdigest()
 
     def get(self, yaml_text: str):
-        return self.entries.get(self.key(yaml_text))
+        """The cached [data, positions], or None; an entry of the wrong shape (the file is in the working tree,
+        so a contributor can edit it) is a miss."""
+        hit = self.entries.get(self.key(yaml_text))
+        ok = (isinstance(hit, list) and len(hit) == 2 and isinstance(hit[0], dict) and isinstance(hit[1], dict)
+              and all(isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v) for v in hit[1].values())
+              and set(hit[0]) <= set(hit[1]))
+        return hit if ok else None
 
     def put(self, yaml_text: str, data: dict, positions: dict) -> None:
         self.entries[self.key(yaml_text)] = [data, {k: [p.line, p.col] for k, p in positions.items()}]
@@ -233,9 +255,10 @@ def nested_positions(data, rel: str) -> dict:
     return out
 
 
-def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, fm_cache=None, used=None):
+def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, fm_cache=None, used=None,
+                       root: Path | None = None):
     """Parse one question file; return (QuestionText | None, diagnostics)."""
-    text, diags = read_text(path, rel)
+    text, diags = read_text(path, rel, root)
     if text is None:
         return None, diags
     parts = split_front_matter(text)
@@ -280,20 +303,30 @@ def load_question_text(path: Path, rel: str, qid: str, lang: str, primary: str, 
     qt = QuestionText(
         qid=qid, lang=lang, path=path, rel=rel,
         title=str(data.get("title", "")),
-        contributors=tuple(str(c) for c in (data.get("contributors") or []) if isinstance(c, str)),
+        contributors=_strings(data.get("contributors")),
         body=body, body_line=body_line, meta=dict(data), positions=positions,
         status=str(tr.get("status")) if tr.get("status") else (None if lang == primary else "draft"),
-        translators=tuple(str(t) for t in (tr.get("translators") or [])),
+        translators=_strings(tr.get("translators")),
         source_hash=str(tr.get("source_hash")) if tr.get("source_hash") else None,
         **tags_from_meta(data, positions),
     )
     return qt, diags
 
 
+def _strings(value) -> tuple:
+    """The strings of a YAML list; anything else (the schema reports it) is no strings."""
+    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
+
+
+def _titles(value) -> dict:
+    """A {lang: title} mapping with its text values only; anything else (the schema reports it) is empty."""
+    return {str(k): v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {}
+
+
 def build_items(items, rel: str, data_path: list, data, depth: int, diags: list):
     """Turn a chapter.yaml outline into Group/QuestionRef items, reporting depth and emptiness."""
     out = []
-    for i, item in enumerate(items or []):
+    for i, item in enumerate(items if isinstance(items, list) else []):
         line, col = node_pos(data, [*data_path, i], rel)
         if isinstance(item, str):
             out.append(QuestionRef(item, Pos(rel, line, col)))
@@ -308,7 +341,7 @@ def build_items(items, rel: str, data_path: list, data, depth: int, diags: list)
             if not sub:
                 diags.append(diag("DL206", rel, line, col, f"section '{gid}' has no items",
                                   "list question ids under items:, or remove the section"))
-            title = dict(item.get("title") or {}) if isinstance(item.get("title"), dict) else {}
+            title = _titles(item.get("title"))
             children = build_items(sub, rel, [*data_path, i, "items"], data, depth + 1, diags)
             out.append(Group(gid, title, children, Pos(rel, line, col), depth + 1))
     return tuple(out)
@@ -323,7 +356,7 @@ def load_book(path: Path):
                               "run dl500 in the project folder, or pass the folder that holds book.yaml")])
     diags = []
     book_rel = display_path(root / "book.yaml", root)
-    text, d = read_text(root / "book.yaml", book_rel)
+    text, d = read_text(root / "book.yaml", book_rel, root)
     diags += d
     data, d = parse_yaml(text or "", book_rel)
     diags += d
@@ -335,24 +368,31 @@ def load_book(path: Path):
 
     langs = data.get("languages") if isinstance(data.get("languages"), dict) else {}
     primary = str(langs.get("primary", "zh"))
-    translations = tuple(str(x) for x in (langs.get("translations") or []) if isinstance(x, str))
+    translations = _strings(langs.get("translations"))
     chapters = []
     texts = {}
     strays = []
     fm_cache = FrontMatterCache(root.parent / ".dl500-cache" / "frontmatter.json")
     used_keys: set = set()
     seen_chapter_ids = {}
-    folders = [c for c in (data.get("chapters") or []) if isinstance(c, str)]
+    folders = data.get("chapters") if isinstance(data.get("chapters"), list) else []
+    files_left, too_many = MAX_BOOK_FILES, False
     for i, folder in enumerate(folders):
+        if not isinstance(folder, str):
+            continue
         line, col = node_pos(data, ["chapters", i], book_rel)
+        if contained_folder(root, folder, root) is None:
+            diags.append(diag("DL130", book_rel, line, col, f"chapter folder '{folder}' is not a folder inside the book",
+                              "name a chapter by its folder, relative to book.yaml, without .. or a leading /"))
+            continue
         cdir = root / folder
         cfile = cdir / "chapter.yaml"
         crel = display_path(cfile, root)
-        if not cfile.is_file():
+        if not os.path.lexists(cfile):
             diags.append(diag("DL208", book_rel, line, col, f"chapter folder '{folder}' has no chapter.yaml",
                               f"create {crel} or remove '{folder}' from chapters:"))
             continue
-        ctext, d = read_text(cfile, crel)
+        ctext, d = read_text(cfile, crel, root)
         diags += d
         cdata, d = parse_yaml(ctext or "", crel)
         diags += d
@@ -364,11 +404,18 @@ def load_book(path: Path):
             diags.append(diag("DL201", crel, *node_pos(cdata, ["id"], crel), f"chapter id '{cid}' is used twice",
                               f"the other is in {seen_chapter_ids[cid]}; ids must be unique in the book"))
         seen_chapter_ids[cid] = crel
-        title = dict(cdata.get("title")) if isinstance(cdata.get("title"), dict) else {}
+        title = _titles(cdata.get("title"))
         items = build_items(cdata.get("outline") if isinstance(cdata.get("outline"), list) else [],
                             crel, ["outline"], cdata, 0, diags)
         chapters.append(Chapter(cid, folder, cdir, title, items, Pos(crel, 1, 1)))
-        for f in sorted(cdir.glob("*.md")):
+        files, truncated = list_markdown_files(cdir, files_left)
+        files_left -= len(files)
+        if truncated and not too_many:
+            too_many = True
+            diags.append(diag("DL125", book_rel, line, col, f"more than {MAX_BOOK_FILES:,} question files in the book; "
+                              f"the rest of '{folder}' and the chapters after it are not read",
+                              "a book of this size needs no more; remove generated or copied files"))
+        for f in files:
             m = QUESTION_FILE.match(f.name)
             frel = display_path(f, root)
             if not m:
@@ -384,19 +431,36 @@ def load_book(path: Path):
                 diags.append(diag("DL201", frel, 1, 1, f"question id '{qid}' ({lang}) is defined twice",
                                   f"the other file is {other}; ids must be unique in the whole book"))
                 continue
-            qt, d = load_question_text(f, frel, qid, lang, primary, fm_cache, used_keys)
+            qt, d = load_question_text(f, frel, qid, lang, primary, fm_cache, used_keys, root)
             diags += d
             if qt is not None:
                 texts[(qid, lang)] = qt
     fm_cache.save(used_keys)
-    checks_dir = (root / str(data.get("checks", "../checks"))).resolve()
+    checks_dir, d = checks_folder(root, data, book_rel)
+    diags += d
     book = Book(
-        root=root, title=dict(data.get("title") or {}), primary=primary, translations=translations,
-        chapters=derive_numbers(chapters), texts=texts, options=dict(data.get("options") or {}),
+        root=root, title=_titles(data.get("title")), primary=primary, translations=translations,
+        chapters=derive_numbers(chapters), texts=texts,
+        options=dict(data["options"]) if isinstance(data.get("options"), dict) else {},
         meta={k: data.get(k) for k in ("id", "version", "edition", "license", "authors", "subtitle", "dependencies")},
         checks_dir=checks_dir, pos=Pos(book_rel, 1, 1), stray_files=tuple(strays),
     )
     return book, diags
+
+
+def checks_folder(root: Path, data: dict, book_rel: str):
+    """The folder of numeric checks: book.yaml `checks:` relative to book.yaml, inside the project folder (the one
+    holding the book's folder); the default ../checks otherwise."""
+    default = (root / "../checks").resolve()
+    value = data.get("checks", "../checks")
+    if not isinstance(value, str):
+        return default, []  # the schema reports the type
+    folder = contained_folder(root, value, root.parent)
+    if folder is None:
+        line, col = node_pos(data, ["checks"], book_rel)
+        return default, [diag("DL130", book_rel, line, col, f"checks: '{value}' is not a folder inside the project",
+                              "write a path relative to book.yaml that stays in the project, e.g. ../checks")]
+    return folder, []
 
 
 __all__ = ["load_book", "LoadError", "find_book_root", "display_path", "WARNING"]

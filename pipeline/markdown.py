@@ -248,8 +248,8 @@ class Body:
                     i = close + 1
                     continue
             # not an opening pandoc accepts: is it a spaced span `$ x $` on this line?
-            line_end = s.find("\n", i)
-            line_end = n if line_end < 0 else line_end
+            nxt = bisect.bisect_right(self.line_starts, i)
+            line_end = self.line_starts[nxt] - 1 if nxt < len(self.line_starts) else n
             k = s.find("$", i + 1, line_end)
             if k > i + 1 and s[i + 1:k].strip() and (s[i + 1].isspace() or s[k - 1].isspace()):
                 out.append(self._span("bad-math", i, k + 1, s[i + 1:k]))

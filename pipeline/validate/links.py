@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ..diagnostics import diag
+from .containment import containment_diagnostic
+from .limits import read_source_bytes
 from .numbering import reference_index
 
 URL_OK = re.compile(r"^(https?|mailto):[^\s<>\"]+$")
@@ -20,7 +23,10 @@ def check(book, body_of) -> list:
         local_ids = set(re.findall(r"\{#([^\s}]+)", body.prose))
         for span in body.spans({"link", "image"}):
             url = span.url
-            if span.kind == "image":
+            leaves = containment_diagnostic(qt.rel, span.line, span.col, url, span.kind, qt.path.parent, book.root)
+            if leaves is not None:
+                out.append(leaves)
+            elif span.kind == "image":
                 out += image_diagnostics(book, qt, span, url)
             elif url.startswith("#"):
                 target = url[1:]
@@ -53,8 +59,11 @@ def image_diagnostics(book, qt, span, url) -> list:
         fn = url[len("figures/"):].rsplit(".", 1)[0].replace("-", "_")
         return [diag("DL402", qt.rel, span.line, span.col, f"generated figure '{url}' has no function {fn}() "
                      "in the chapter's figures.py", f"define {fn}() returning a matplotlib Figure in figures.py")]
-    target = (qt.path.parent / url).resolve()
-    if not target.is_relative_to(book.root):
+    try:
+        target = Path(os.path.realpath(qt.path.parent / url))
+    except (OSError, ValueError):
+        target = None
+    if target is None or not target.is_relative_to(os.path.realpath(book.root)):
         return [diag("DL403", qt.rel, span.line, span.col, f"image '{url}' is outside the book folder",
                      "copy it into the chapter's img/ folder and link it from there")]
     if not target.is_file():
@@ -76,5 +85,6 @@ def is_generated_figure(chapter_dir: Path, url: str) -> bool:
     script = chapter_dir / "figures.py"
     if not script.is_file():
         return False
+    code, _ = read_source_bytes(script, "figures.py", chapter_dir)
     fn = url[len("figures/"):-4].replace("-", "_")
-    return re.search(rf"^def {re.escape(fn)}\(", script.read_text("utf-8"), re.M) is not None
+    return code is not None and re.search(rf"^def {re.escape(fn)}\(", code.decode("utf-8", "replace"), re.M) is not None
