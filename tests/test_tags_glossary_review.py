@@ -351,3 +351,17 @@ def test_status_breaks_down_by_difficulty_and_topic(book, capsys):
     assert rc == 0 and "By topic" in out and "untagged" in out
     md = (book / "out/translation-status.md").read_text("utf-8")
     assert "| unrated | 1 | 0 | 0 | 0 |" in md
+
+
+def test_broken_topics_yaml_is_one_diagnostic_not_one_per_question(book, capsys):
+    patch_file(book, "source/topics.yaml", None, "topics: 5\n")
+    assert {d["code"] for d in findings(capsys)} == {"DL625"}
+
+
+def test_review_by_a_name_yaml_would_misread_is_quoted(book, capsys):
+    remove_review(book)
+    rc, _, err = run_cli(capsys, "review", EN, "--by", "O'Brien: Jr #2-Some Lab", "--on", "2026-12-04")
+    assert rc == 0, err
+    loaded, _ = load_book(book)
+    assert loaded.text("kernel-size", "en").reviewed.by == "O'Brien: Jr #2-Some Lab"
+    assert findings(capsys) == []

@@ -20,6 +20,7 @@ class Term:
     line: int
 
 
+@lru_cache(maxsize=4096)
 def english_pattern(phrase: str) -> re.Pattern:
     """A phrase as whole words, any case, any run of spaces between its words."""
     words = [re.escape(w) for w in phrase.split()]
