@@ -100,9 +100,9 @@ def set_child(lines: list[str], key: str, child: str, value: str, nl: str) -> li
 
 
 def translation_block(qt, status: str, h: str, nl: str) -> list[str]:
-    """A block-style translation: mapping with the loaded translators kept."""
+    """A block-style translation: mapping with the loaded translators kept (`qt` None: none known)."""
     out = [f"translation:{nl}", f"  status: {status}{nl}"]
-    if qt.translators:
+    if qt is not None and qt.translators:
         out.append(f"  translators: [{', '.join(yaml_scalar(t) for t in qt.translators)}]{nl}")
     out.append(f"  source_hash: {h}{nl}")
     return out

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 from .load import QUESTION_FILE
 from .model import source_hash
 
-HASH_LINE = re.compile(r"^(\s+source_hash:\s*).*$", re.M)
+
+def stamp_text(text: str, translation, h: str) -> str:
+    """The file text with translation.source_hash set to `h`, editing only front-matter lines (a block-style
+    translation: its source_hash line; flow style or none: the block is rewritten in block style)."""
+    from .review import FRONT_MATTER, set_block, set_child, translation_block
+    m = FRONT_MATTER.match(text)
+    if m is None:
+        return text
+    nl, lines = m["nl"], m["yaml"].splitlines(keepends=True)
+    edited = set_child(lines, "translation", "source_hash", h, nl)
+    if edited is None:
+        status = translation.status if translation is not None and translation.status else "draft"
+        edited = set_block(lines, "translation", translation_block(translation, status, h, nl))
+    return text[:m.start("yaml")] + "".join(edited) + text[m.end("yaml"):]
 
 
 def stamp_file(book, path: Path) -> str | None:
@@ -21,15 +33,14 @@ def stamp_file(book, path: Path) -> str | None:
     if orig is None:
         return None
     h = source_hash(orig)
-    text = path.read_text("utf-8")
-    if HASH_LINE.search(text):
-        new = HASH_LINE.sub(lambda mm: mm.group(1) + h, text, count=1)
-    elif re.search(r"^translation:\s*$", text, re.M):
-        new = re.sub(r"^(translation:\s*\n)", lambda mm: mm.group(1) + f"  source_hash: {h}\n", text, count=1, flags=re.M)
-    else:
-        new = text.replace("\n---\n", f"\ntranslation:\n  status: draft\n  source_hash: {h}\n---\n", 1)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    mine = book.text(m["qid"], m["lang"])
+    new = stamp_text(text, mine if mine is not None and mine.path == path else None, h)
     if new != text:
-        path.write_text(new, "utf-8")
+        path.write_bytes(new.encode("utf-8"))
     return h
 
 

@@ -365,3 +365,19 @@ def test_review_by_a_name_yaml_would_misread_is_quoted(book, capsys):
     loaded, _ = load_book(book)
     assert loaded.text("kernel-size", "en").reviewed.by == "O'Brien: Jr #2-Some Lab"
     assert findings(capsys) == []
+
+
+def test_stamp_keeps_crlf_and_rewrites_a_flow_style_translation(book, capsys):
+    text = (book / EN).read_text("utf-8")
+    block = re.search(r"translation:\n(  .*\n)+", text).group(0)
+    patch_file(book, EN, block, "translation: {status: draft, translators: [Jane Doe-MIT],\n"
+                                "  source_hash: sha256:0000000000000000}\n")
+    (book / EN).write_bytes((book / EN).read_bytes().replace(b"\n", b"\r\n"))
+    rc, out, err = run_cli(capsys, "status", ".", "--stamp", EN)
+    assert rc == 0, err
+    raw = (book / EN).read_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"0000000000000000" not in raw
+    loaded, diags = load_book(book)
+    en = loaded.text("kernel-size", "en")
+    assert (en.status, en.translators, en.source_hash) == ("draft", ("Jane Doe-MIT",), original_hash(book))
+    assert not [d for d in diags if d.severity == "error"]
