@@ -1,0 +1,147 @@
+"""Checks for the new questions of chapters 1-3: information theory for contrastive learning, calibration,
+learning with noisy labels, graph neural networks and adversarial robustness.
+
+Closed forms are evaluated here, small models are counted from torch.nn modules on the meta device.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+
+# ---------------------------------------------------------------- entropy, KL, mutual information, InfoNCE
+
+_P = np.array([0.5, 0.25, 0.25])
+_Q = np.array([0.25, 0.5, 0.25])
+
+
+def _bits(x):
+    return float(x) / math.log(2)
+
+
+def entropy_ce_kl_bits(device):
+    """H(p), H(p, q) and KL(p || q) in bits for p = (1/2, 1/4, 1/4), q = (1/4, 1/2, 1/4)."""
+    h = -(_P * np.log(_P)).sum()
+    ce = -(_P * np.log(_Q)).sum()
+    kl = (_P * np.log(_P / _Q)).sum()
+    return _bits(h), _bits(ce), _bits(kl)
+
+
+def infonce_bound_nats(device):
+    """log N, the largest mutual information InfoNCE can certify with N = 4096 candidates (one positive)."""
+    return math.log(4096)
+
+
+def infonce_chance_loss(device):
+    """InfoNCE loss of an encoder that scores all 4096 candidates alike: log N."""
+    logits = torch.zeros(1, 4096)
+    return torch.nn.functional.cross_entropy(logits, torch.tensor([0])).item()
+
+
+def mi_binary_channel_bits(device):
+    """I(X; Y) for X uniform on {0, 1} sent through a channel that flips it with probability 0.1: 1 - H2(0.1)."""
+    e = 0.1
+    return 1 + e * math.log2(e) + (1 - e) * math.log2(1 - e)
+
+
+def kl_gaussians_both_directions(device):
+    """KL(N(0,1) || N(1,4)) and KL(N(1,4) || N(0,1)) in nats: the two directions differ."""
+    def kl(m1, v1, m2, v2):
+        return 0.5 * (math.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1)
+    return kl(0, 1, 1, 4), kl(1, 4, 0, 1)
+
+
+# ---------------------------------------------------------------- calibration
+
+def temperature_softened_confidence(device):
+    """Top-class probability of logits (4, 1, 0) at temperature 1 and at temperature 2."""
+    z = torch.tensor([4.0, 1.0, 0.0])
+    return torch.softmax(z, 0)[0].item(), torch.softmax(z / 2, 0)[0].item()
+
+
+def ece_two_bins(device):
+    """ECE of a toy model: 60 samples at confidence 0.9 with 45 right, 40 at 0.6 with 30 right."""
+    bins = [(60, 0.9, 45 / 60), (40, 0.6, 30 / 40)]
+    n = sum(b[0] for b in bins)
+    return sum(cnt / n * abs(acc - conf) for cnt, conf, acc in bins)
+
+
+# ---------------------------------------------------------------- noisy labels
+
+def symmetric_noise_matrix_entries(device):
+    """Diagonal and off-diagonal entries of the symmetric noise transition matrix, K = 10, noise rate 0.4."""
+    k, rate = 10, 0.4
+    t = np.full((k, k), rate / (k - 1))
+    np.fill_diagonal(t, 1 - rate)
+    return float(t[0, 0]), float(t[0, 1])
+
+
+def symmetric_noise_clean_majority_limit(device):
+    """Largest symmetric noise rate at which the true class stays the most frequent label, K = 10: (K-1)/K."""
+    k = 10
+    return (k - 1) / k
+
+
+def gce_weight(device):
+    """Weight p^q that the generalized cross-entropy (q = 0.7) puts on a sample with p_y = 0.01, relative to CE."""
+    return 0.01 ** 0.7
+
+
+def coteaching_keep_fraction(device):
+    """Fraction of each mini-batch co-teaching keeps at epoch 5 and from epoch 10 on (tau = 0.4, T_k = 10)."""
+    tau, tk = 0.4, 10
+    return 1 - tau * min(5 / tk, 1), 1 - tau * min(10 / tk, 1)
+
+
+# ---------------------------------------------------------------- graph neural networks
+
+def gcn_cora_params(device):
+    """Two-layer GCN of Kipf & Welling (2017) on Cora: 1433 -> 16 -> 7, weights and biases."""
+    with torch.device("meta"):
+        layers = nn.ModuleList([nn.Linear(1433, 16), nn.Linear(16, 7)])
+    return sum(p.numel() for p in layers.parameters())
+
+
+def gat_cora_first_layer_params(device):
+    """First GAT layer on Cora (Velickovic et al., 2018): 8 heads of 8 features, W and the attention vector a."""
+    heads, f_in, f_out = 8, 1433, 8
+    return heads * (f_in * f_out + 2 * f_out)
+
+
+def graphsage_sampled_nodes(device):
+    """Nodes touched to compute one target with GraphSAGE fan-outs 25 (hop 1) and 10 (hop 2), target included."""
+    return 1 + 25 + 25 * 10
+
+
+def graph_full_neighbourhood(device):
+    """Nodes within two hops when every node has 50 neighbours and no neighbourhoods overlap: 1 + 50 + 50^2."""
+    return 1 + 50 + 50 ** 2
+
+
+# ---------------------------------------------------------------- adversarial robustness
+
+def fgsm_linear_logit_shift(device):
+    """Logit change w . (eps * sign(w)) = eps * ||w||_1 for a 3x224x224 input, eps = 1/255, mean |w_i| = 0.01."""
+    n = 3 * 224 * 224
+    return n * (1 / 255) * 0.01
+
+
+def input_dimension_224(device):
+    return 3 * 224 * 224
+
+
+def pgd_training_cost_factor(device):
+    """Forward-backward passes per step of PGD-7 adversarial training relative to standard training: 7 + 1."""
+    return 7 + 1
+
+
+def randomized_smoothing_radius(device):
+    """Certified L2 radius sigma * Phi^-1(p_A) of Cohen et al. (2019) for sigma = 0.25, p_A = 0.9."""
+    phi_inv = math.sqrt(2) * torch.special.erfinv(torch.tensor(2 * 0.9 - 1, dtype=torch.float64)).item()
+    return 0.25 * phi_inv
+
+
+def eps_8_255(device):
+    return 8 / 255
