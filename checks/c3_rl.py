@@ -17,3 +17,85 @@ def ppo_gaussian_ratio(device):
     new = _diag_gaussian_log_prob(a, [0.1, -0.1], [0.0, 0.0])
     old = _diag_gaussian_log_prob(a, [0.0, 0.0], [0.0, 0.0])
     return float(torch.exp(new - old))
+
+
+def trpo_bernoulli_kl(device):
+    """KL([0.5, 0.5] || [0.6, 0.4]) in nats: one policy step on a two-action state."""
+    p = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    q = torch.tensor([0.6, 0.4], dtype=torch.float64)
+    return float((p * (p / q).log()).sum())
+
+
+def trpo_gaussian_kl_mean_shift(device):
+    """KL(N(0, 1) || N(0.1, 1)) = 0.1^2 / 2, by torch.distributions."""
+    a = torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64), 1.0)
+    b = torch.distributions.Normal(torch.tensor(0.1, dtype=torch.float64), 1.0)
+    return float(torch.distributions.kl_divergence(a, b))
+
+
+_PPO_RATIOS = [1.1, 0.95, 1.3, 0.85]
+
+
+def ppo_approx_kl_k3(device):
+    """Mean of (r - 1) - log r over the sample ratios: the low-variance KL estimator PPO code logs."""
+    r = torch.tensor(_PPO_RATIOS, dtype=torch.float64)
+    return float(((r - 1) - r.log()).mean())
+
+
+def ppo_clip_fraction(device):
+    r = torch.tensor(_PPO_RATIOS, dtype=torch.float64)
+    return float(((r - 1).abs() > 0.2).double().mean())
+
+
+def sac_unit_gaussian_entropy(device):
+    """Differential entropy of N(0, 1) in nats: 0.5 * log(2 pi e)."""
+    return float(torch.distributions.Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).entropy())
+
+
+def sac_soft_value_example(device):
+    """Soft state value alpha * logsumexp(Q / alpha) for Q = (1, 2, 3), alpha = 0.5 (discrete actions)."""
+    q = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    return float(0.5 * torch.logsumexp(q / 0.5, 0))
+
+
+def cql_regulariser_example(device):
+    """CQL term logsumexp_a Q(s, a) - Q(s, a_data) for Q(s, .) = (1, 2, 3) and the data action 0."""
+    q = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    return float(torch.logsumexp(q, 0) - q[0])
+
+
+def muzero_bootstrap_weight(device):
+    """Weight of the bootstrapped value in MuZero's 10-step target with gamma = 0.997."""
+    return 0.997 ** 10
+
+
+def rlhf_sequence_reward(device):
+    """Reward-model score 1.5 minus beta = 0.1 times the summed per-token log-ratios (0.2, -0.1, 0.5)."""
+    log_ratio = np.array([0.2, -0.1, 0.5])
+    return 1.5 - 0.1 * float(log_ratio.sum())
+
+
+def _reinforce_grad_variance(baseline):
+    """Exact variance of the one-sample REINFORCE gradient on a two-armed bandit at theta = 0.
+
+    pi(arm 1) = sigmoid(theta) = 0.5; arm 1 pays N(11, 1), arm 0 pays N(9, 1);
+    d log pi / d theta is 1 - p for arm 1 and -p for arm 0.
+    """
+    p, noise_var = 0.5, 1.0
+    arms = [(p, 1 - p, 11.0), (1 - p, -p, 9.0)]           # (probability, d log pi, mean reward)
+    second_moment = sum(pr * g * g * (noise_var + (mu - baseline) ** 2) for pr, g, mu in arms)
+    mean = sum(pr * g * (mu - baseline) for pr, g, mu in arms)
+    return second_moment - mean ** 2
+
+
+def reinforce_variances(device):
+    """(variance without baseline, variance with the baseline b = E[R] = 10)."""
+    return (_reinforce_grad_variance(0.0), _reinforce_grad_variance(10.0))
+
+
+def reinforce_true_gradient(device):
+    """d/dtheta of E[R] = sigmoid(theta) * 11 + (1 - sigmoid(theta)) * 9 at theta = 0, by autograd."""
+    theta = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    p = torch.sigmoid(theta)
+    (p * 11 + (1 - p) * 9).backward()
+    return float(theta.grad)
