@@ -238,3 +238,9 @@ def swin_t_macs(device):
             side //= 2
             total += side * side * 4 * c * 2 * c               # patch merging
     return total + 768 * 1000
+
+
+def vgg_conv_512_params(device):
+    """One VGG 3x3 convolution with 512 input and 512 output channels, weights and biases."""
+    with torch.device("meta"):
+        return _count(nn.Conv2d(512, 512, 3, padding=1))
