@@ -46,3 +46,50 @@ _H100_SXM_FP8_TFLOPS = 1978.9
 
 def h100_fp8_over_bf16(device):
     return _H100_SXM_FP8_TFLOPS / _H100_SXM_BF16_TFLOPS
+
+
+# ---- LLM decoding on the roofline ------------------------------------------------------------------------
+
+_H100_SXM_HBM_TBPS = 3.35
+
+
+def decode_intensity_batch(device):
+    """FLOPs per byte of weights read when decoding a batch of B tokens with bf16 weights: 2 B / 2 = B."""
+    return tuple(2 * b / 2 for b in (1, 64))
+
+
+def decode_tokens_per_s_7b_h100(device):
+    """Upper bound for batch-1 decoding of a 7B bf16 model on an H100 SXM: bandwidth / bytes of weights."""
+    return _H100_SXM_HBM_TBPS * 1e12 / (7e9 * 2)
+
+
+
+def kv_cache_gb_llama2_7b_4k(device):
+    """KV cache of a Llama-2-7B-shaped model (32 layers, 4096 hidden, no GQA), 4096 tokens, bf16, in GB."""
+    layers, hidden, tokens = 32, 4096, 4096
+    return 2 * layers * hidden * tokens * 2 / 1e9
+
+
+# ---- all-reduce time -------------------------------------------------------------------------------------
+
+def _allreduce_seconds(n, bytes_, bus_gbps, alpha_us=0.0, steps_factor=2):
+    """Ring all-reduce: 2 (n - 1) steps of bytes / n each over links of bus_gbps GB/s, plus per-step latency."""
+    return 2 * (n - 1) / n * bytes_ / (bus_gbps * 1e9) + 2 * (n - 1) * alpha_us * 1e-6
+
+
+def allreduce_7b_bf16_grads_nvlink_ms(device):
+    """14 GB of bf16 gradients, 8 GPUs, 450 GB/s per direction per GPU (H100 NVLink), in ms."""
+    return _allreduce_seconds(8, 7e9 * 2, 450) * 1e3
+
+
+def allreduce_7b_bf16_grads_ib_ms(device):
+    """The same over 8 nodes with one 400 Gb/s InfiniBand link (50 GB/s) each, in ms."""
+    return _allreduce_seconds(8, 7e9 * 2, 50) * 1e3
+
+
+def allreduce_small_message_latency_us(device):
+    """A 1 MB all-reduce across 64 GPUs at 50 GB/s with 5 us per step: (bandwidth term, latency term) in us."""
+    n, b = 64, 1e6
+    bw = 2 * (n - 1) / n * b / 50e9 * 1e6
+    lat = 2 * (n - 1) * 5
+    return (bw, lat)
