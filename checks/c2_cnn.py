@@ -67,3 +67,9 @@ def se_resnet50_param_increase(device):
     """SE blocks' extra parameters as a share of ResNet-50's own parameter count."""
     from checks.classic_nets import resnet50_params
     return se_resnet50_extra_params(device) / resnet50_params(device)
+
+
+def alexnet_over_lenet_params(device):
+    """AlexNet's parameter count over LeNet-5's (modern version): the jump in scale between 1998 and 2012."""
+    from checks.classic_nets import alexnet_params, lenet5_modern_params
+    return alexnet_params(device) / lenet5_modern_params(device)

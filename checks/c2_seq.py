@@ -95,3 +95,10 @@ def _linear_attention_causal_gap(device):
         z = z + fk[i]
         rows.append((fq[i] @ s) / (fq[i] @ z))
     return float((out_par - torch.stack(rows)).abs().max())
+
+
+def uniform_lm_perplexity_10000(device):
+    """Perplexity of a language model that predicts uniformly over a 10,000-word vocabulary: exp(cross-entropy)."""
+    logits = torch.zeros(32, 10000, dtype=torch.float64)
+    targets = torch.arange(32) * 311 % 10000
+    return float(torch.exp(nn.functional.cross_entropy(logits, targets)))
