@@ -61,7 +61,10 @@ def check(book, body_of) -> list:
                             f"title '{qt.title}' carries a typed number",
                             f"remove it: this question is numbered {num} from the outline"))
         body = body_of(qt)
+        link_end = 0  # spans come sorted by start: a typed reference before this offset is inside a link
         for span in body.spans({"link", "typed-ref"}):
+            if span.kind == "link":
+                link_end = max(link_end, span.end)
             if span.kind == "link" and span.url.startswith("#"):
                 target = span.url[1:]
                 m = re.search(r"\d+(?:\.\d+)+", span.text)
@@ -69,7 +72,7 @@ def check(book, body_of) -> list:
                     out.append(diag("DL302", qt.rel, span.line, span.col,
                                     f"link text says {m.group(0)} but '{target}' is numbered {idx[target][1]}",
                                     f"write [](#{target}) and let the build print the number"))
-            elif span.kind == "typed-ref" and not _inside_link(body, span):
+            elif span.kind == "typed-ref" and span.start >= link_end:
                 num = span.text
                 target = by_number.get(num)
                 hint = (f"write [](#{target}) (that id is numbered {num} now)" if target
@@ -80,10 +83,3 @@ def check(book, body_of) -> list:
                                 f"typed reference '{span.attrs['match'].strip()}'"
                                 + ("" if target else " names no derived number"), hint, sev))
     return out
-
-
-def _inside_link(body, span) -> bool:
-    for s in body.spans({"link"}):
-        if s.start <= span.start < s.end:
-            return True
-    return False
