@@ -145,3 +145,20 @@ def randomized_smoothing_radius(device):
 
 def eps_8_255(device):
     return 8 / 255
+
+
+# ---------------------------------------------------------------- feed-forward blocks
+
+def ffn_params_4096(device):
+    """A bias-free Transformer MLP, d = 4096 -> 4d -> d (two matrices)."""
+    with torch.device("meta"):
+        mlp = nn.Sequential(nn.Linear(4096, 4 * 4096, bias=False), nn.Linear(4 * 4096, 4096, bias=False))
+    return sum(p.numel() for p in mlp.parameters())
+
+
+def swiglu_params_4096(device):
+    """A bias-free SwiGLU MLP as in LLaMA-7B, d = 4096, hidden 11008 (three matrices: gate, up, down)."""
+    with torch.device("meta"):
+        mats = [nn.Linear(4096, 11008, bias=False), nn.Linear(4096, 11008, bias=False),
+                nn.Linear(11008, 4096, bias=False)]
+    return sum(p.numel() for m in mats for p in m.parameters())
