@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from .validate.limits import (MAX_BOOK_FILES, contained_folder, list_markdown_fi
 
 QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
 MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
+MAX_CACHE_BYTES = 64 * 1024 * 1024  # the front-matter cache of a 1,000-question book is ~1 MB
 
 
 class LoadError(Exception):
@@ -199,8 +201,13 @@ class FrontMatterCache:
         self.dirty = False
         if path is not None:
             try:
-                self.entries = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
+                # a committed symlink to /dev/zero or a FIFO here would hang every check: plain files only
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES:
+                    self.entries = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError, RecursionError):
+                self.entries = {}
+            if not isinstance(self.entries, dict):
                 self.entries = {}
 
     @staticmethod

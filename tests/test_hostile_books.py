@@ -171,6 +171,22 @@ def test_hostile_front_matter_cache_entry_is_a_miss(book, capsys):
     assert rc == 0, diags
 
 
+@pytest.mark.parametrize("content", ["/dev/zero", "fifo", "[" * 100_000, "[1, 2]"])
+def test_hostile_front_matter_cache_file_is_ignored(book, capsys, content):
+    cache = book / ".dl500-cache" / "frontmatter.json"
+    cache.parent.mkdir()
+    if content == "/dev/zero":
+        os.symlink("/dev/zero", cache)
+    elif content == "fifo":
+        os.mkfifo(cache)
+    else:
+        cache.write_text(content, "utf-8")
+    start = time.monotonic()
+    rc, diags = diagnostics_json(capsys, "check", ".", "--no-claims")
+    assert rc == 0, diags
+    assert time.monotonic() - start < TIME_LIMIT_S
+
+
 def _validate(book):
     from pipeline.validate import validate
     return validate(book)
