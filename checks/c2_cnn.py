@@ -1,4 +1,4 @@
-"""Checks for chapter 5 additions: squeeze-and-excitation, CBAM, ConvNeXt blocks."""
+"""Checks for chapter 5 additions: squeeze-and-excitation, CBAM, structural re-parameterization."""
 
 import torch
 from torch import nn
@@ -35,34 +35,6 @@ def cbam_params_256_r16(device):
     return se_params_256_r16(device) + cbam_spatial_params(device)
 
 
-def _convnext_block(c):
-    with torch.device("meta"):
-        return nn.ModuleDict({
-            "dwconv": nn.Conv2d(c, c, 7, padding=3, groups=c),
-            "norm": nn.LayerNorm(c),
-            "pw1": nn.Linear(c, 4 * c),
-            "pw2": nn.Linear(4 * c, c),
-            "gamma": nn.ParameterDict({"g": nn.Parameter(torch.ones(c))}),
-        })
-
-
-def convnext_block_params_96(device):
-    """Parameters of one ConvNeXt block (Liu et al., 2022) at width 96: 7x7 depthwise, LN, 1x1 expand 4x, layer scale."""
-    return _count(_convnext_block(96))
-
-
-def convnext_dw_share_96(device):
-    """Share of the block's parameters held by the 7x7 depthwise convolution at width 96."""
-    blk = _convnext_block(96)
-    return _count(blk["dwconv"]) / _count(blk)
-
-
-def resnet_basic_block_params_96(device):
-    """For comparison: two dense 3x3 convolutions 96 -> 96 without bias (a ResNet basic block's convs)."""
-    with torch.device("meta"):
-        return 2 * _count(nn.Conv2d(96, 96, 3, padding=1, bias=False))
-
-
 def se_resnet50_param_increase(device):
     """SE blocks' extra parameters as a share of ResNet-50's own parameter count."""
     from checks.classic_nets import resnet50_params
@@ -73,3 +45,48 @@ def alexnet_over_lenet_params(device):
     """AlexNet's parameter count over LeNet-5's (modern version): the jump in scale between 1998 and 2012."""
     from checks.classic_nets import alexnet_params, lenet5_modern_params
     return alexnet_params(device) / lenet5_modern_params(device)
+
+
+def _repvgg_block_params(c):
+    with torch.device("meta"):
+        train = nn.ModuleList([nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+                               nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c), nn.BatchNorm2d(c)])
+        infer = nn.Conv2d(c, c, 3, padding=1, bias=True)
+    return _count(train), _count(infer)
+
+
+def repvgg_train_params_64(device):
+    """Trainable parameters of a RepVGG block at 64 channels during training: 3x3 + BN, 1x1 + BN, identity BN."""
+    return _repvgg_block_params(64)[0]
+
+
+def repvgg_infer_params_64(device):
+    """Parameters of the same block after re-parameterization: one 3x3 convolution with a bias."""
+    return _repvgg_block_params(64)[1]
+
+
+def repvgg_merge_max_error(device):
+    """Largest gap between the three-branch block (BN in eval mode) and the merged 3x3 convolution, float64."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(0)
+    c = 8
+    w3 = torch.randn(c, c, 3, 3, generator=g, dtype=torch.float64)
+    w1 = torch.randn(c, c, 1, 1, generator=g, dtype=torch.float64)
+    stats = [tuple(torch.rand(c, generator=g, dtype=torch.float64) + 0.5 for _ in range(4)) for _ in range(3)]
+
+    def bn(y, s):
+        gamma, beta, mean, var = s
+        return (y - mean[:, None, None]) / (var[:, None, None] + 1e-5).sqrt() * gamma[:, None, None] + beta[:, None, None]
+
+    def fuse(k, s):
+        gamma, beta, mean, var = s
+        std = (var + 1e-5).sqrt()
+        return k * (gamma / std)[:, None, None, None], beta - mean * gamma / std
+
+    kid = torch.zeros(c, c, 3, 3, dtype=torch.float64)
+    kid[range(c), range(c), 1, 1] = 1
+    parts = [fuse(w3, stats[0]), fuse(F.pad(w1, [1, 1, 1, 1]), stats[1]), fuse(kid, stats[2])]
+    x = torch.randn(2, c, 12, 12, generator=g, dtype=torch.float64)
+    y_train = bn(F.conv2d(x, w3, padding=1), stats[0]) + bn(F.conv2d(x, w1), stats[1]) + bn(x, stats[2])
+    y_infer = F.conv2d(x, sum(k for k, _ in parts), sum(b for _, b in parts), padding=1)
+    return float((y_train - y_infer).abs().max())
