@@ -139,3 +139,12 @@ def dbnet_shrink_offset(device):
     """Shrink offset D = A (1 - r^2) / L for a 100 x 20 text box with r = 0.4."""
     w, h, r = 100, 20, 0.4
     return w * h * (1 - r * r) / (2 * (w + h))
+
+
+def retinanet_anchors_800x1333(device):
+    """RetinaNet anchors on P3-P7 (strides 8 to 128) of an 800x1333 input, 9 per position."""
+    h, w = 800, 1333
+    total = 0
+    for s in (8, 16, 32, 64, 128):
+        total += math.ceil(h / s) * math.ceil(w / s)
+    return 9 * total

@@ -90,3 +90,9 @@ def mae_encoder_attention_fraction(device):
     """Self-attention cost of the encoder on the visible tokens relative to all tokens: (49/196)^2."""
     n, keep = mae_patch_counts(device)
     return (keep / n) ** 2
+
+
+def pipeline_success_four_stages(device):
+    """Probability that four independent stages, each right 95% of the time, are all right."""
+    p = np.full(4, 0.95)
+    return float(np.prod(p))
