@@ -9,13 +9,13 @@ def deeplab_largefov_fc6_weights(device):
     return 3 * 3 * 512 * 1024
 
 
-def deeplab_vgg_fc6_weights(device):
+def _vgg_fc6_weights(device):
     """VGG16's fc6 seen as a 7x7 convolution over 512 channels into 4096."""
     return 7 * 7 * 512 * 4096
 
 
 def deeplab_largefov_fc6_ratio(device):
-    return deeplab_vgg_fc6_weights(device) / deeplab_largefov_fc6_weights(device)
+    return _vgg_fc6_weights(device) / deeplab_largefov_fc6_weights(device)
 
 
 def deeplab_largefov_effective_kernel(device):

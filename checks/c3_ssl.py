@@ -45,18 +45,18 @@ def moco_queue_mib(device):
     return q.numel() * q.element_size() / 2**20
 
 
-def ema_horizon(m):
+def _ema_horizon(m):
     k = np.arange(200000)
     return float(np.sum((1 - m) * m ** k * (k + 1)))
 
 
 def moco_ema_horizon_0999(device):
     """Mean age (in steps, counting the current one as 1) of the weights averaged by an EMA with m = 0.999: 1/(1 - m)."""
-    return ema_horizon(0.999)
+    return _ema_horizon(0.999)
 
 
 def byol_ema_horizon_0996(device):
-    return ema_horizon(0.996)
+    return _ema_horizon(0.996)
 
 
 def dino_sharpening_max_prob(device):
