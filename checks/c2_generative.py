@@ -156,3 +156,13 @@ def consistency_boundary(device):
     c_skip = sd ** 2 / ((t - eps) ** 2 + sd ** 2)
     c_out = sd * (t - eps) / math.sqrt(sd ** 2 + t ** 2)
     return (c_skip, c_out)
+
+
+def vqvae_code_bits_32x32_k512(device):
+    """Bits to store a 32x32 grid of VQ-VAE codes from a 512-entry codebook: 1024 * log2(512)."""
+    return 32 * 32 * math.log2(512)
+
+
+def vqvae_compression_256(device):
+    """Raw 8-bit 256x256 RGB image bits over the bits of its 32x32, K = 512 code grid."""
+    return (256 * 256 * 3 * 8) / vqvae_code_bits_32x32_k512(device)

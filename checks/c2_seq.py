@@ -102,3 +102,8 @@ def uniform_lm_perplexity_10000(device):
     logits = torch.zeros(32, 10000, dtype=torch.float64)
     targets = torch.arange(32) * 311 % 10000
     return float(torch.exp(nn.functional.cross_entropy(logits, targets)))
+
+
+def fp32_exp_overflow_threshold(device):
+    """Largest x with exp(x) finite in float32 (log of float32's max): why xLSTM's exponential gates need a stabilizer."""
+    return float(np.log(np.finfo(np.float32).max))
