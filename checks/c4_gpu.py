@@ -93,3 +93,29 @@ def allreduce_small_message_latency_us(device):
     bw = 2 * (n - 1) / n * b / 50e9 * 1e6
     lat = 2 * (n - 1) * 5
     return (bw, lat)
+
+
+# ---- answers that had nothing to check --------------------------------------------------------------------
+
+def pcie_x16_gbps(device):
+    """Per-direction bandwidth of PCIe 4.0 and 5.0 x16 (16 and 32 GT/s per lane, 128b/130b encoding), GB/s."""
+    return tuple(gts * 16 * 128 / 130 / 8 for gts in (16, 32))
+
+
+def h100_nvlink_over_pcie5(device):
+    """H100 NVLink total (900 GB/s, both directions) over PCIe 5.0 x16 in both directions."""
+    return 900 / (2 * pcie_x16_gbps(device)[1])
+
+
+def infiniband_400g_gbytes(device):
+    return 400 / 8
+
+
+def imagenet_batch_mb_fp32(device):
+    """One batch of 256 fp32 images of 3 x 224 x 224, in MB: compare Docker's default 64 MB /dev/shm."""
+    return 256 * 3 * 224 * 224 * 4 / 1e6
+
+
+def mfu_7b_h100(device):
+    """MFU = 6 N (tokens/s) / peak for a 7B model at 9,400 tokens/s per H100 SXM (989 TFLOPS bf16 dense)."""
+    return 6 * 7e9 * 9400 / (_H100_SXM_BF16_TFLOPS * 1e12)

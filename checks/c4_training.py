@@ -230,3 +230,31 @@ def critical_batch_steps_examples(device):
     """(S/S_min, E/E_min) at B = B_noise / 4 and at B = 4 B_noise."""
     return tuple((1 + 1 / r, 1 + r) for r in (0.25, 4.0))
 
+
+
+# ---- answers that had nothing to check --------------------------------------------------------------------
+
+def loader_gpu_utilization(device):
+    """GPU busy fraction when loading a batch takes 100 ms on one worker and compute takes 30 ms: W = 1, 2, 4."""
+    t_load, t_compute = 0.100, 0.030
+    return tuple(t_compute / max(t_load / w, t_compute) for w in (1, 2, 4))
+
+
+def noise_reuse_factor(device):
+    """Times each second of a 1-hour noise clip is reused when mixed into 10,000 hours of speech."""
+    return 10000 / 1
+
+
+def target_share_of_training_set(device):
+    """200,000 web images + 5,000 of the 10,000 phone photos in training: share of phone photos."""
+    return 5000 / (200000 + 5000)
+
+
+def efficientnet_compound_factor(device):
+    """EfficientNet's alpha * beta^2 * gamma^2 with alpha = 1.2, beta = 1.1, gamma = 1.15 (about 2 FLOPs per phi)."""
+    return 1.2 * 1.1 ** 2 * 1.15 ** 2
+
+
+def pbt_replaced_per_round(device):
+    """Members replaced per exploit step with a population of 20 and truncation of the bottom 20%."""
+    return int(20 * 0.2)
