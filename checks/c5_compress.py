@@ -28,3 +28,13 @@ def intensity_standard_3x3_256(device):
 def ridge_point_v100_fp32(device):
     """V100: 15.7 TFLOPS FP32 over 900 GB/s."""
     return 15.7e12 / 900e9
+
+
+def deep_compression_alexnet_ratio(device):
+    """Han et al. (2016): AlexNet from 240 MB to 6.9 MB."""
+    return 240 / 6.9
+
+
+def dram_vs_fp32_mult_energy(device):
+    """Horowitz (2014), 45 nm: 32-bit DRAM read 640 pJ against a 32-bit float multiply 3.7 pJ."""
+    return 640 / 3.7

@@ -322,3 +322,25 @@ def reward_pairs_k9(device):
 def rrf_score_ranks_1_and_3(device):
     """Reciprocal rank fusion (Cormack et al., 2009), k = 60, a passage ranked 1st and 3rd by two retrievers."""
     return 1 / (60 + 1) + 1 / (60 + 3)
+
+
+# ---------------------------------------------------------------- additions: pretraining objectives, evaluation
+
+def mlm_position_shares(device):
+    """BERT: 15% of positions are targets; of those 80% [MASK], 10% random, 10% unchanged."""
+    return 0.15 * 0.8, 0.15 * 0.1, 0.15 * 0.1
+
+
+def _pass_at_k(n, c, k):
+    """Unbiased pass@k (Chen et al., 2021): 1 - C(n - c, k) / C(n, k)."""
+    return 1 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def pass_at_k_examples(device):
+    """10 samples per problem, 3 of them correct: pass@1 and pass@5."""
+    return _pass_at_k(10, 3, 1), _pass_at_k(10, 3, 5)
+
+
+def attention_cost_ratio_4x_longer(device):
+    """Self-attention's n^2 term when a character-level sequence is 4 times as long as the subword one."""
+    return 4 ** 2
