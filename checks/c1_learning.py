@@ -162,3 +162,34 @@ def swiglu_params_4096(device):
         mats = [nn.Linear(4096, 11008, bias=False), nn.Linear(4096, 11008, bias=False),
                 nn.Linear(11008, 4096, bias=False)]
     return sum(p.numel() for m in mats for p in m.parameters())
+
+
+# ---------------------------------------------------------------- Monte Carlo
+
+def gauss_tail_3(device):
+    """P(X > 3) for X ~ N(0, 1)."""
+    return 0.5 * math.erfc(3 / math.sqrt(2))
+
+
+def ppo_clip_range(device):
+    """The ratio interval PPO's clipped objective allows with epsilon = 0.2."""
+    return 1 - 0.2, 1 + 0.2
+
+
+# ---------------------------------------------------------------- metric learning
+
+def triplet_losses_margin_02(device):
+    """FaceNet triplet loss max(0, d_ap^2 - d_an^2 + 0.2) with d_ap^2 = 1 and d_an^2 = 4, 1.1, 0.5."""
+    return tuple(max(0.0, 1.0 - dn + 0.2) for dn in (4.0, 1.1, 0.5))
+
+
+def batch_hard_triplet_count(device):
+    """Valid (anchor, positive, negative) triplets in a P x K batch, P = 18 identities, K = 4 images each."""
+    p, k = 18, 4
+    return p * k * (k - 1) * (p - 1) * k
+
+
+def arcface_logit_at_60_degrees(device):
+    """ArcFace's target logit s * cos(theta + m) versus s * cos(theta) at theta = 60 degrees, s = 64, m = 0.5."""
+    theta = math.radians(60)
+    return 64 * math.cos(theta + 0.5), 64 * math.cos(theta)
