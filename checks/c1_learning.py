@@ -41,7 +41,9 @@ def infonce_chance_loss(device):
 
 
 def mi_binary_channel_bits(device):
-    """I(X; Y) for X uniform on {0, 1} sent through a channel that flips it with probability 0.1: 1 - H2(0.1)."""
+    """I(X; Y) for X uniform on {0, 1} sent through a channel that flips it with probability 0.1: 1 -
+    H2(0.1).
+    """
     e = 0.1
     return 1 + e * math.log2(e) + (1 - e) * math.log2(1 - e)
 
@@ -85,7 +87,9 @@ def symmetric_noise_clean_majority_limit(device):
 
 
 def gce_weight(device):
-    """Weight p^q that the generalized cross-entropy (q = 0.7) puts on a sample with p_y = 0.01, relative to CE."""
+    """Weight p^q that the generalized cross-entropy (q = 0.7) puts on a sample with p_y = 0.01,
+    relative to CE.
+    """
     return 0.01 ** 0.7
 
 
@@ -105,25 +109,33 @@ def gcn_cora_params(device):
 
 
 def gat_cora_first_layer_params(device):
-    """First GAT layer on Cora (Velickovic et al., 2018): 8 heads of 8 features, W and the attention vector a."""
+    """First GAT layer on Cora (Velickovic et al., 2018): 8 heads of 8 features, W and the attention
+    vector a.
+    """
     heads, f_in, f_out = 8, 1433, 8
     return heads * (f_in * f_out + 2 * f_out)
 
 
 def graphsage_sampled_nodes(device):
-    """Nodes touched to compute one target with GraphSAGE fan-outs 25 (hop 1) and 10 (hop 2), target included."""
+    """Nodes touched to compute one target with GraphSAGE fan-outs 25 (hop 1) and 10 (hop 2), target
+    included.
+    """
     return 1 + 25 + 25 * 10
 
 
 def graph_full_neighbourhood(device):
-    """Nodes within two hops when every node has 50 neighbours and no neighbourhoods overlap: 1 + 50 + 50^2."""
+    """Nodes within two hops when every node has 50 neighbours and no neighbourhoods overlap: 1 + 50 +
+    50^2.
+    """
     return 1 + 50 + 50 ** 2
 
 
 # ---------------------------------------------------------------- adversarial robustness
 
 def fgsm_linear_logit_shift(device):
-    """Logit change w . (eps * sign(w)) = eps * ||w||_1 for a 3x224x224 input, eps = 1/255, mean |w_i| = 0.01."""
+    """Logit change w . (eps * sign(w)) = eps * ||w||_1 for a 3x224x224 input, eps = 1/255, mean |w_i|
+    = 0.01.
+    """
     n = 3 * 224 * 224
     return n * (1 / 255) * 0.01
 
@@ -190,6 +202,8 @@ def batch_hard_triplet_count(device):
 
 
 def arcface_logit_at_60_degrees(device):
-    """ArcFace's target logit s * cos(theta + m) versus s * cos(theta) at theta = 60 degrees, s = 64, m = 0.5."""
+    """ArcFace's target logit s * cos(theta + m) versus s * cos(theta) at theta = 60 degrees, s = 64,
+    m = 0.5.
+    """
     theta = math.radians(60)
     return 64 * math.cos(theta + 0.5), 64 * math.cos(theta)

@@ -1,9 +1,9 @@
-"""Checks for the Vision Transformer and modern-CNN questions of chapter 4 (ViT, DeiT, Swin, ConvNeXt).
+"""Checks for the Vision Transformer and modern-architecture questions of chapter 4.
 
-ViT, DeiT and ConvNeXt are rebuilt in plain torch.nn on the meta device and counted from the modules; Swin's
-window-attention cost is the closed form of Liu et al. (2021), evaluated here.
+ViT, DeiT, ConvNeXt and MLP-Mixer are rebuilt in plain torch.nn on the meta device and their parameters
+counted from the modules; multiply-accumulates and Swin's window-attention cost are closed forms over the
+papers' layer shapes.
 """
-
 import torch
 from torch import nn
 
@@ -12,10 +12,12 @@ def _count(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# ---------------------------------------------------------------- ViT / DeiT (Dosovitskiy et al., 2021; Touvron et al., 2021)
+# ---------------------------------------------------------------- ViT, DeiT (Dosovitskiy 2021, Touvron 2021)
 
 class _ViT(nn.Module):
-    """A pre-norm ViT: conv patch embedding, class token (+ optional distillation token), learned positions."""
+    """A pre-norm ViT: conv patch embedding, class token (+ optional distillation token), learned
+    positions.
+    """
 
     def __init__(self, dim, depth, heads, image=224, patch=16, classes=1000, distilled=False):
         super().__init__()
@@ -25,7 +27,8 @@ class _ViT(nn.Module):
         self.dist_token = nn.Parameter(torch.empty(1, 1, dim)) if distilled else None
         self.pos_embed = nn.Parameter(torch.empty(1, tokens, dim))
         self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(dim, heads, 4 * dim, activation="gelu", batch_first=True, norm_first=True)
+            nn.TransformerEncoderLayer(dim, heads, 4 * dim, activation="gelu", batch_first=True,
+                                       norm_first=True)
             for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, classes)
@@ -71,7 +74,9 @@ def vit_attention_growth_384(device):
 
 
 def _vit_macs(dim, depth, image=224, patch=16, tokens_extra=1, classes=1000):
-    """Multiply-accumulates of one ViT forward pass: patch embedding, per-block linear layers and attention."""
+    """Multiply-accumulates of one ViT forward pass: patch embedding, per-block linear layers and
+    attention.
+    """
     p = (image // patch) ** 2
     n = p + tokens_extra
     embed = p * dim * 3 * patch * patch
@@ -130,7 +135,9 @@ def swin_attention_term_ratio(device):
 
 
 def swin_t_params(device):
-    """Swin-T (C = 96, depths 2-2-6-2, heads 3-6-12-24, M = 7), counted layer by layer from the paper's design."""
+    """Swin-T (C = 96, depths 2-2-6-2, heads 3-6-12-24, M = 7), counted layer by layer from the
+    paper's design.
+    """
     dims, depths, heads, m = [96, 192, 384, 768], [2, 2, 6, 2], [3, 6, 12, 24], 7
     total = 3 * 96 * 4 * 4 + 96 + 2 * 96              # patch partition + linear embedding (a 4x4/4 conv) + LN
     for i, (c, d, h) in enumerate(zip(dims, depths, heads)):
@@ -180,7 +187,8 @@ def _convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), classes=1000):
             if i > 0:
                 layers += [_ChannelsLastLN(dims[i - 1]), nn.Conv2d(dims[i - 1], c, 2, stride=2)]
             layers += [_ConvNeXtBlock(c) for _ in range(d)]
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(dims[-1]), nn.Linear(dims[-1], classes)]
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(dims[-1]),
+                   nn.Linear(dims[-1], classes)]
         return nn.Sequential(*layers)
 
 
@@ -190,7 +198,9 @@ def convnext_t_params(device):
 
 
 def convnext_t_macs(device):
-    """Multiply-accumulates of ConvNeXt-T at 224 pixels, summed layer by layer (no forward pass, so it stays fast)."""
+    """Multiply-accumulates of ConvNeXt-T at 224 pixels, summed layer by layer (no forward pass, so it
+    stays fast).
+    """
     depths, dims = (3, 3, 9, 3), (96, 192, 384, 768)
     side = 224 // 4
     total = side * side * dims[0] * 3 * 4 * 4                  # 4x4/4 patchify stem
@@ -245,9 +255,11 @@ class _MixerBlock(nn.Module):
     def __init__(self, tokens, dim, token_hidden, channel_hidden):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.token_mlp = nn.Sequential(nn.Linear(tokens, token_hidden), nn.GELU(), nn.Linear(token_hidden, tokens))
+        self.token_mlp = nn.Sequential(nn.Linear(tokens, token_hidden), nn.GELU(),
+                                       nn.Linear(token_hidden, tokens))
         self.norm2 = nn.LayerNorm(dim)
-        self.channel_mlp = nn.Sequential(nn.Linear(dim, channel_hidden), nn.GELU(), nn.Linear(channel_hidden, dim))
+        self.channel_mlp = nn.Sequential(nn.Linear(dim, channel_hidden), nn.GELU(),
+                                         nn.Linear(channel_hidden, dim))
 
 
 def _mixer_b16():
