@@ -148,3 +148,22 @@ def retinanet_anchors_800x1333(device):
     for s in (8, 16, 32, 64, 128):
         total += math.ceil(h / s) * math.ceil(w / s)
     return 9 * total
+
+
+def kalman_cv_update(device):
+    """One predict-update step of a 1-D constant-velocity Kalman filter.
+
+    x = (0, 1), P = I, F = [[1, 1], [0, 1]], Q = 0, H = [1, 0], R = 1, measurement z = 1.2.
+    Returns (gain on position, gain on velocity, updated position, updated velocity, updated position variance).
+    """
+    x = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    P = torch.eye(2, dtype=torch.float64)
+    F = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
+    H = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    R = torch.tensor([[1.0]], dtype=torch.float64)
+    x, P = F @ x, F @ P @ F.T
+    S = H @ P @ H.T + R
+    K = P @ H.T @ torch.linalg.inv(S)
+    x = x + (K @ (torch.tensor([1.2], dtype=torch.float64) - H @ x))
+    P = (torch.eye(2, dtype=torch.float64) - K @ H) @ P
+    return (float(K[0, 0]), float(K[1, 0]), float(x[0]), float(x[1]), float(P[0, 0]))

@@ -99,3 +99,51 @@ def reinforce_true_gradient(device):
     p = torch.sigmoid(theta)
     (p * 11 + (1 - p) * 9).backward()
     return float(theta.grad)
+
+
+_GAE_REWARDS, _GAE_VALUES, _GAE_GAMMA, _GAE_LAMBDA = [1.0, 1.0, 1.0], [0.5, 0.6, 0.7], 0.9, 0.95
+
+
+def _gae(lam):
+    r, v, g = _GAE_REWARDS, _GAE_VALUES + [0.0], _GAE_GAMMA
+    adv, running = [], 0.0
+    for t in reversed(range(len(r))):
+        delta = r[t] + g * v[t + 1] - v[t]
+        running = delta + g * lam * running
+        adv.append(running)
+    return adv[::-1]
+
+
+def _lambda_return_0(lam):
+    """Forward view: G^lambda_0 as the (1 - lambda)-weighted mix of n-step returns, the tail weight on the MC return."""
+    r, v, g = _GAE_REWARDS, _GAE_VALUES + [0.0], _GAE_GAMMA
+    T = len(r)
+    n_step = []
+    for n in range(1, T + 1):
+        ret = sum(g ** k * r[k] for k in range(n)) + g ** n * v[n]
+        n_step.append(ret)
+    weights = [(1 - lam) * lam ** (n - 1) for n in range(1, T)] + [lam ** (T - 1)]
+    return sum(w * x for w, x in zip(weights, n_step))
+
+
+def gae_forward_backward(device):
+    """(A_0 by the backward recursion, G^lambda_0 - V(s_0) by the forward view): the two agree."""
+    return (_gae(_GAE_LAMBDA)[0], _lambda_return_0(_GAE_LAMBDA) - _GAE_VALUES[0])
+
+
+def gae_extremes(device):
+    """A_0 at lambda = 0 (one-step TD error) and at lambda = 1 (Monte Carlo return minus V)."""
+    return (_gae(0.0)[0], _gae(1.0)[0])
+
+
+def grpo_advantages(device):
+    """Group-normalised advantages for rewards (1, 0, 0, 0), population standard deviation."""
+    r = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)
+    a = (r - r.mean()) / r.std(unbiased=False)
+    return tuple(float(x) for x in a)
+
+
+def grpo_kl_k3(device):
+    """GRPO's per-token KL estimate pi_ref/pi - log(pi_ref/pi) - 1 for pi = 0.5, pi_ref = 0.4."""
+    ratio = torch.tensor(0.4 / 0.5, dtype=torch.float64)
+    return float(ratio - ratio.log() - 1)

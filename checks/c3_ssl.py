@@ -96,3 +96,9 @@ def pipeline_success_four_stages(device):
     """Probability that four independent stages, each right 95% of the time, are all right."""
     p = np.full(4, 0.95)
     return float(np.prod(p))
+
+
+def linear_probe_params_vitb(device):
+    """A linear classifier on ViT-B's 768-d features for the 1000 ImageNet classes, built on the meta device."""
+    head = torch.nn.Linear(768, 1000, device="meta")
+    return sum(p.numel() for p in head.parameters())
