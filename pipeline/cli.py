@@ -66,7 +66,8 @@ def cmd_claims(args) -> int:
     from .claims import run_claims
     book, diags = load_or_exit(args.path, args.format)
     result = run_claims(book, device=args.device, jobs=args.jobs, require_cuda=args.require == "cuda",
-                        use_cache=not args.no_cache, quiet=args.quiet, update_outputs=args.update_outputs)
+                        use_cache=not args.no_cache, quiet=args.quiet, update_outputs=args.update_outputs,
+                        require_sandbox=args.require_sandbox, verify_cache=args.verify_cache)
     diags = [d for d in diags if d.severity == "error"] + result.diagnostics
     emit(diags, args.format, args.quiet)
     if not args.quiet:
@@ -154,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--require", choices=["cuda"], help="fail when the named device is missing")
     cl.add_argument("--no-cache", action="store_true", help="run every check again")
     cl.add_argument("--update-outputs", action="store_true", help="rewrite .output blocks from a real CPU run")
+    cl.add_argument("--require-sandbox", action="store_true",
+                    help="refuse to run contributor code without the bubblewrap sandbox (CI uses this)")
+    cl.add_argument("--verify-cache", type=int, default=0, metavar="N",
+                    help="run N results that came from the cache again and report any that disagree (-1: all)")
     cl.set_defaults(func=cmd_claims)
 
     b = sub.add_parser("build", help="build the PDF and EPUB editions and the translation report")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fonts-noto-cjk fonts-noto-core poppler-utils default-jre-headless)
+APT_PACKAGES=(fonts-noto-cjk fonts-noto-core poppler-utils default-jre-headless bubblewrap)
 if [[ "${DL500_WITH_BROWSER:-0}" == 1 ]]; then APT_PACKAGES+=(chromium); fi
 
 missing=()

@@ -33,11 +33,18 @@ class ClaimsResult:
     claims: int = 0
     blocks: int = 0
     seconds: float = 0.0
+    sandbox: str = ""
+    workers_started: int = 0
+    verified: int = 0
 
     def summary(self) -> str:
         errors = sum(1 for d in self.diagnostics if d.severity == ERROR)
         s = (f"claims: {self.claims} claim(s), {self.blocks} runnable block(s); {self.ran} task(s) run, "
              f"{self.cached} from cache; {errors} error(s); {self.seconds:.2f} s")
+        if self.ran:
+            s += f"\nsandbox: {self.sandbox}"
+        if self.verified:
+            s += f"\nverified {self.verified} cache entr{'y' if self.verified == 1 else 'ies'} by running them again"
         if self.skipped:
             s += f"\nskipped on cuda (no GPU here): {len(self.skipped)} task(s)"
         return s
@@ -68,6 +75,9 @@ class Cache:
             return json.loads((self.folder / f"{key}.json").read_text("utf-8"))
         except (OSError, ValueError):
             return None
+
+    def delete(self, key: str) -> None:
+        (self.folder / f"{key}.json").unlink(missing_ok=True)
 
     def put(self, key: str, value) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -107,8 +117,35 @@ def cached_claim_diagnostics(book) -> list:
     return run_claims(book, device="cpu", cache_only=True, quiet=True).diagnostics
 
 
+def gpu_present() -> bool:
+    """Whether an NVIDIA device node exists: the cheap test that lets a CPU machine skip starting a worker."""
+    return os.path.exists("/dev/nvidiactl") or os.environ.get("DL500_ASSUME_GPU") == "1"
+
+
+class LazyPool:
+    """Starts sandboxed workers only when a task has to run: a warm run of an unchanged book starts none."""
+
+    def __init__(self, book, jobs: int, tasks: int):
+        self.book, self.jobs, self.tasks = book, jobs, tasks
+        self.pool = None
+        self.started = 0
+
+    def get(self):
+        if self.pool is None:
+            from ..sandbox.pool import Pool
+            jobs = self.jobs or os.cpu_count() or 1
+            self.pool = Pool(str(self.book.checks_dir), [self.book.root, self.book.checks_dir],
+                             min(jobs, max(1, self.tasks)))
+            self.started += 1
+        return self.pool
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+
+
 def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, quiet=False,
-               update_outputs=False, cache_only=False) -> ClaimsResult:
+               update_outputs=False, cache_only=False, require_sandbox=False, verify_cache=0) -> ClaimsResult:
     t0 = time.monotonic()
     res = ClaimsResult()
     claims, d1 = find_claims(book, parsed_body)
@@ -117,19 +154,16 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     res.diagnostics += d1 + d2 + static_diagnostics(book, claims, checks) + drift_diagnostics(book, units)
     res.claims, res.blocks = len(claims), sum(len(u.blocks) for u in units)
     cache = Cache(cache_dir(book) / "claims", enabled=use_cache)
-    timeout, memory = limits(book)
+    limits = task_limits(book)
     cited = sorted({c.check for c in claims if c.check in checks})
+    can_run = not cache_only and _sandbox_allows(book, require_sandbox, res)
+    pool = LazyPool(book, jobs, len(cited) + len(units)) if can_run else None
 
-    pool = None
-    cuda = False
-    if not cache_only and (cited or units):
-        from .pool import Pool
-        jobs = jobs or os.cpu_count() or 1
-        pool = Pool(str(book.root.parent), str(book.checks_dir), min(jobs, max(1, len(cited) + len(units))))
-        if device in ("cuda", "all"):
-            probe = pool.run({"kind": "probe"}, 120, memory)
-            cuda = bool(probe.reply and probe.reply.get("cuda"))
     devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
+    cuda = False
+    if "cuda" in devices and can_run and gpu_present():
+        probe = pool.get().run({"kind": "probe"}, limits)
+        cuda = bool(probe.reply and probe.reply.get("cuda"))
     if "cuda" in devices and not cuda and not cache_only:
         if require_cuda:
             res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
@@ -139,12 +173,18 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         res.skipped.append("cuda")
 
     try:
-        check_results = _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet)
+        check_results = _run_checks(book, cited, devices, cache, pool, limits, res, quiet)
         _record_checks(res, check_results)
-        code_results = _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet)
+        code_results = _run_code(book, units, devices, cache, pool, limits, res, quiet)
+        if verify_cache and pool is not None:
+            res.diagnostics += _verify_cache(book, claims, units, check_results, code_results, pool, limits,
+                                             verify_cache, res)
     finally:
         if pool:
             pool.close()
+    res.workers_started = pool.started if pool else 0
+    # The text is compared with the results on every run, whether they came from the cache or not.
+    res.diagnostics += _code_diagnostics(units, code_results)
     res.diagnostics += _compare_claims(book, claims, checks, check_results, code_results, devices, cache_only)
     guards = {}
     for c in claims:
@@ -158,6 +198,31 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         _write_record(book, res)
     res.seconds = time.monotonic() - t0
     return res
+
+
+def task_limits(book) -> dict:
+    timeout, memory = limits(book)
+    return {"cpu": timeout, "memory_mb": memory}
+
+
+def _sandbox_allows(book, require_sandbox: bool, res) -> bool:
+    """Warn on every run without the strong sandbox; with --require-sandbox, refuse to run contributor code."""
+    from ..sandbox import sandbox_kind
+    kind = sandbox_kind()
+    res.sandbox = kind.mechanism
+    if kind.strong:
+        return True
+    where = display_path(book.root / "book.yaml", book.root)
+    hint = ("install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces; "
+            "see docs/security.md")
+    if require_sandbox:
+        res.diagnostics.append(diag("DL721", where, 1, 1, f"--require-sandbox, but {kind.reason}: no check or "
+                                    "block was run", hint))
+        return False
+    res.diagnostics.append(diag("DL721", where, 1, 1, f"contributor code runs WITHOUT the sandbox ({kind.reason}): "
+                                "rlimits and a clean environment only, no filesystem or network isolation",
+                                hint, WARNING))
+    return True
 
 
 def _progress(quiet: bool, total: int, label: str):
@@ -174,8 +239,12 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res, quiet) -> dict:
-    """(check name, device) -> reply dict (status ok/error/…) or outcome marker."""
+CACHEABLE_CHECK = ("ok", "not-applicable", "not-a-number", "error", "missing")
+VOLATILE = ("id", "cpu_seconds", "peak_rss_mb", "strays", "violations", "stderr")
+
+
+def _run_checks(book, cited, devices, cache, pool, limits, res, quiet) -> dict:
+    """(check name, device) -> reply dict (status ok/error/timeout/memory/crash/violation/…)."""
     wanted = [((name, dev), (name, dev, check_key(book, name, dev))) for name in cited for dev in devices]
     out, todo = _split_by_cache(wanted, cache, res, pool is not None)
     if not todo:
@@ -183,20 +252,19 @@ def _run_checks(book, cited, checks, devices, cache, pool, timeout, memory, res,
 
     def store(item, rep, outcome):
         name, dev, key = item
-        rep["seconds"] = round(outcome.seconds, 4)
-        rep["peak_rss_mb"] = round(outcome.peak_rss_mb, 1)
+        rep["seconds"] = round(float(rep.get("cpu_seconds") or outcome.seconds), 4)
         rep["at"] = int(time.time())  # when this result was computed: the web edition shows "last passed"
         out[(name, dev)] = rep
-        if rep["status"] in ("ok", "not-applicable", "not-a-number", "error", "missing"):
-            cache.put(key, rep)
+        if rep["status"] in CACHEABLE_CHECK:
+            cache.put(key, {k: v for k, v in rep.items() if k not in VOLATILE})
 
-    _run_tasks(pool, todo, "checks", quiet, res, memory, store,
+    _run_tasks(pool.get(), todo, "checks", quiet, res, store,
                lambda it: {"kind": "check", "module": it[0].split(".")[0], "func": it[0].split(".")[1],
-                           "device": it[1]}, lambda it: timeout)
+                           "device": it[1]}, lambda it: limits)
     return out
 
 
-def _run_tasks(pool, todo, label, quiet, res, memory, store, make_request, timeout_of) -> None:
+def _run_tasks(pool, todo, label, quiet, res, store, make_request, limits_of) -> None:
     """Run tasks in the pool with a progress bar; `store(task, reply, outcome)` keeps each result."""
     prog = _progress(quiet, len(todo), label)
 
@@ -205,7 +273,7 @@ def _run_tasks(pool, todo, label, quiet, res, memory, store, make_request, timeo
         if prog:
             prog[0].advance(prog[1])
 
-    pool.map(todo, make_request, timeout_of, memory, done)
+    pool.map(todo, make_request, limits_of, done)
     if prog:
         prog[0].stop()
     res.ran += len(todo)
@@ -225,11 +293,9 @@ def _iso(epoch) -> str | None:
 def _outcome_to_reply(outcome) -> dict:
     if outcome.status == "reply":
         return dict(outcome.reply)
-    if outcome.status == "timeout":
-        return {"status": "timeout", "seconds": outcome.seconds}
-    if outcome.status == "memory":
-        return {"status": "memory", "peak_rss_mb": outcome.peak_rss_mb}
-    return {"status": "crash", "returncode": (outcome.reply or {}).get("returncode"), "stderr": outcome.stderr_tail}
+    info = outcome.reply or {}
+    return {"status": "crash", "returncode": info.get("returncode"), "stderr": outcome.stderr_tail,
+            "why": info.get("why", "")}
 
 
 def _split_by_cache(items, cache, res, can_run: bool):
@@ -238,6 +304,7 @@ def _split_by_cache(items, cache, res, can_run: bool):
     for result_key, task in items:
         hit = cache.get(task[-1])
         if hit is not None:
+            hit["from_cache"] = True
             out[result_key] = hit
             res.cached += 1
         elif can_run:
@@ -245,7 +312,7 @@ def _split_by_cache(items, cache, res, can_run: bool):
     return out, todo
 
 
-def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet) -> dict:
+def _run_code(book, units, devices, cache, pool, limits, res, quiet) -> dict:
     """(qid, lang, device) -> reply dict for the question's blocks."""
     items = []
     for u in units:
@@ -265,15 +332,75 @@ def _run_code(book, units, devices, cache, pool, timeout, memory, res, quiet) ->
         u, dev, key = item
         out[(u.qid, u.lang, dev)] = rep
         if rep["status"] == "done":
-            cache.put(key, rep)
+            cache.put(key, {k: v for k, v in rep.items() if k not in VOLATILE})
 
     allowed = sorted(allowed_modules(book))
-    _run_tasks(pool, todo, "code blocks", quiet, res, memory, store,
+
+    def unit_limits(it):
+        return {**limits, "cpu": sum(rb.timeout or limits["cpu"] for rb in it[0].blocks)}
+
+    _run_tasks(pool.get(), todo, "code blocks", quiet, res, store,
                lambda it: {"kind": "code", "device": it[1], "allowed": allowed, "variables": it[0].variables,
-                           "blocks": [rb.block.code for rb in it[0].blocks]},
-               lambda it: sum(rb.timeout or timeout for rb in it[0].blocks))
-    res.diagnostics += _code_diagnostics(units, out)
+                           "blocks": [rb.block.code for rb in it[0].blocks]}, unit_limits)
     return out
+
+
+def _verify_cache(book, claims, units, check_results, code_results, pool, limits, sample, res) -> list:
+    """Run a random sample of results that came from the cache again; an entry that disagrees is an error."""
+    import random
+    first_claim = {}
+    for c in claims:
+        if c.check:
+            first_claim.setdefault(c.check, c)
+    cand = [("check", k) for k, v in sorted(check_results.items()) if v.get("from_cache") and k[0] in first_claim]
+    by_unit = {(u.qid, u.lang): u for u in units}
+    cand += [("code", k) for k, v in sorted(code_results.items()) if v.get("from_cache")]
+    picked = cand if sample < 0 or sample >= len(cand) else random.SystemRandom().sample(cand, sample)
+    out = []
+    for kind, k in picked:
+        if kind == "check":
+            name, dev = k
+            fresh = pool.get().run({"kind": "check", "module": name.split(".")[0], "func": name.split(".")[1],
+                                    "device": dev}, limits)
+            rep = _outcome_to_reply(fresh)
+            same = rep.get("status") == check_results[k].get("status") and _same_value(rep, check_results[k])
+            c, key = first_claim[name], check_key(book, name, dev)
+            where = (c.rel, c.line, c.col, f"{name} on {dev}")
+        else:
+            u, dev = by_unit[(k[0], k[1])], k[2]
+            fresh = pool.get().run({"kind": "code", "device": dev, "allowed": sorted(allowed_modules(book)),
+                                    "variables": u.variables, "blocks": [rb.block.code for rb in u.blocks]}, limits)
+            rep = _outcome_to_reply(fresh)
+            old = code_results[k]
+            same = rep.get("status") == old.get("status") and \
+                [b.get("stdout") for b in rep.get("blocks", [])] == [b.get("stdout") for b in old.get("blocks", [])]
+            key = code_key(book, u, dev)
+            where = (u.rel, u.blocks[0].block.line, 1, f"the code blocks on {dev}")
+        res.verified += 1
+        if not same:
+            Cache(cache_dir(book) / "claims").delete(key)
+            out.append(diag("DL722", where[0], where[1], where[2], f"the cached result of {where[3]} disagrees with "
+                            "a fresh run; the entry was removed", "run dl500 claims again; if it recurs, the check "
+                            "is not deterministic (seed it) or the cache was tampered with"))
+    return out
+
+
+def _same_value(a: dict, b: dict) -> bool:
+    from .numbers import flatten_result
+    if a.get("status") != "ok":
+        return True
+    try:
+        return agree(flatten_result(a.get("value")), flatten_result(b.get("value")), rtol=1e-9, atol=0.0)
+    except (TypeError, ValueError):
+        return a.get("value") == b.get("value")
+
+
+VIOLATION_HINT = ("contributor code may not use the network, write outside its temporary folder, leave processes "
+                  "running or print past the output limit; see docs/security.md")
+
+
+def _violation_text(rep) -> str:
+    return "; ".join(rep.get("violations") or ["broke the sandbox's rules"])
 
 
 def _code_diagnostics(units, results) -> list:
@@ -287,6 +414,10 @@ def _code_diagnostics(units, results) -> list:
             if rep["status"] == "timeout":
                 out.append(diag("DL803", u.rel, first.line, 1, f"blocks of this question ran past their time limit "
                                 f"on {dev}", "make it faster, or raise timeout= on the block"))
+                continue
+            if rep["status"] == "violation":
+                out.append(diag("DL720", u.rel, first.line, 1, f"sandbox violation on {dev}: {_violation_text(rep)}",
+                                VIOLATION_HINT))
                 continue
             if rep["status"] in ("memory", "crash"):
                 what = "exceeded the memory limit" if rep["status"] == "memory" else \
@@ -386,6 +517,9 @@ def _check_reply_diagnostic(book, c, dev, rep, where):
         return diag("DL706", c.rel, c.line, c.col, f"{c.check} crashed the interpreter on {dev} "
                     f"(exit {rep.get('returncode')}, {where})", (rep.get("stderr") or "").strip()[-200:] or
                     "run the check alone to see why")
+    if st == "violation":
+        return diag("DL720", c.rel, c.line, c.col, f"{c.check}: sandbox violation on {dev} ({where}): "
+                    f"{_violation_text(rep)}", VIOLATION_HINT)
     if st == "not-a-number":
         return diag("DL707", c.rel, c.line, c.col, f"{c.check} on {dev} at {where}: {rep.get('error')}",
                     "return an int, a float, a tuple of numbers or an array")

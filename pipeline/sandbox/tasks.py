@@ -1,7 +1,7 @@
-"""A worker process: imports numpy/torch once, then runs checks and code blocks sent as JSON lines on stdin.
+"""What one task does inside its sandboxed child: run a check, a question's code blocks, or a figure script.
 
-Run as `python -m pipeline.claims.worker PROJECT_DIR`. One request per line, one reply per line on the real
-stdout; anything the checks print goes to a captured buffer, never into the protocol.
+These functions run contributor code. They return plain dicts; the worker frames them on a pipe that only the
+worker holds, so nothing here can reach another task's result.
 """
 
 from __future__ import annotations
@@ -9,18 +9,16 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib
-import io
-import json
-import os
+import io as _io
+import runpy
 import sys
 import traceback
 
-PROTOCOL_OUT = sys.stdout
+PRINT_CAP = 1024 * 1024  # what a check or a question's blocks may print through sys.stdout, in characters
 
 
-def reply(obj) -> None:
-    PROTOCOL_OUT.write(json.dumps(obj) + "\n")
-    PROTOCOL_OUT.flush()
+def print_violation(chars: int) -> list[str]:
+    return [f"printed {chars:,} characters, over the {PRINT_CAP // 1024} KiB limit"] if chars > PRINT_CAP else []
 
 
 def to_jsonable(value):
@@ -61,7 +59,7 @@ def run_check(req, checks_dir: str) -> dict:
     where = [(code.co_filename, code.co_firstlineno)] if code else []
     if device not in devices:
         return {"status": "not-applicable", "devices": devices, "where": where}
-    buf = io.StringIO()
+    buf = _io.StringIO()
     try:
         seed_everything()
         with contextlib.redirect_stdout(buf):
@@ -73,10 +71,18 @@ def run_check(req, checks_dir: str) -> dict:
         return _error(e, checks_dir, devices, where)
     except Exception as e:
         return _error(e, checks_dir, devices, where)
-    return {"status": "ok", "value": value, "devices": devices, "where": where}
+    return {"status": "ok", "value": value, "devices": devices, "where": where,
+            "violations": print_violation(len(buf.getvalue()))}
+
+
+def is_memory_error(e: BaseException) -> bool:
+    """MemoryError, or torch's allocator refusing under the address-space limit."""
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and "allocate" in str(e) and "memory" in str(e))
 
 
 def _error(e, checks_dir, devices, where):
+    if is_memory_error(e):
+        return {"status": "memory", "error": f"{type(e).__name__}: {str(e)[:200]}", "where": where}
     inner = frames_in(e.__traceback__, checks_dir)
     return {"status": "error", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
             "devices": devices, "where": inner or where}
@@ -122,12 +128,14 @@ def run_code(req) -> dict:
     seed_everything()
     for i, block in enumerate(req["blocks"]):
         filename = f"<dl500-block-{i}>"
-        buf = io.StringIO()
+        buf = _io.StringIO()
         try:
             code = compile(block, filename, "exec")
             with contextlib.redirect_stdout(buf):
                 exec(code, ns)
         except BaseException as e:  # noqa: B036 - SystemExit in a block is a failure to report, not an exit
+            if is_memory_error(e):
+                return {"status": "memory", "error": f"{type(e).__name__}: {str(e)[:200]}"}
             msg = f"{type(e).__name__}: {e}"
             line = None
             if isinstance(e, SyntaxError) and e.filename == filename:
@@ -148,7 +156,11 @@ def run_code(req) -> dict:
                 variables[name] = to_jsonable(ns[name])
             except TypeError as e:
                 variables[name] = {"error": str(e)}
-    return {"status": "done", "blocks": results, "variables": variables}
+    printed = sum(len(r.get("stdout", "")) for r in results)
+    if printed > PRINT_CAP:
+        for r in results:
+            r["stdout"] = r.get("stdout", "")[:2000]
+    return {"status": "done", "blocks": results, "variables": variables, "violations": print_violation(printed)}
 
 
 def cuda_available() -> bool:
@@ -159,31 +171,38 @@ def cuda_available() -> bool:
         return False
 
 
-def main(argv) -> int:
-    project = argv[1]
-    checks_dir = os.path.realpath(argv[2]) if len(argv) > 2 else os.path.join(project, "checks")
-    sys.path.insert(0, os.path.dirname(checks_dir))
-    # Anything a check prints must not corrupt the protocol stream.
-    sys.stdout = sys.stderr
+def run_figures(req) -> dict:
+    """Draw the named figures of one chapter's figures.py as SVG text (matplotlib, Agg, reproducible ids)."""
     try:
-        import numpy  # noqa: F401  imported once per worker, not per check
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-    reply({"ready": True})  # the parent starts a task's clock only after this: imports are not the task's time
-    for line in sys.stdin:
-        req = json.loads(line)
-        kind = req.get("kind")
-        if kind == "check":
-            reply(run_check(req, checks_dir))
-        elif kind == "code":
-            reply(run_code(req))
-        elif kind == "probe":
-            reply({"cuda": cuda_available(), "pid": os.getpid()})
-        elif kind == "exit":
-            return 0
-    return 0
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        plt.rcParams["svg.hashsalt"] = "dl500"
+        plt.rcParams["svg.fonttype"] = "path"
+        ns = runpy.run_path(req["script"])
+    except Exception as e:
+        return {"status": "done", "figures": {}, "error": f"failed to load: {type(e).__name__}: {e}"}
+    figures, errors = {}, {}
+    for name in req["names"]:
+        try:
+            fig = ns[name]()
+            buf = _io.StringIO()
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+            plt.close(fig)
+            figures[name] = buf.getvalue()
+        except Exception as e:
+            errors[name] = f"{name}() failed: {type(e).__name__}: {e}"
+    return {"status": "done", "figures": figures, "errors": errors}
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+def run_task(req, checks_dir: str) -> dict:
+    kind = req.get("kind")
+    if kind == "check":
+        return run_check(req, checks_dir)
+    if kind == "code":
+        return run_code(req)
+    if kind == "figures":
+        return run_figures(req)
+    if kind == "probe":
+        return {"status": "done", "cuda": cuda_available()}
+    return {"status": "error", "error": f"unknown task kind {kind!r}"}

@@ -1,0 +1,222 @@
+"""The gate holds against careless and hostile contributors: a sandbox for their code, an unforgeable result
+path, a cache that stores only what code produced, and a comparison with the text on every run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_fixture, diagnostics_json, patch_file, run_cli
+
+HOSTILE = "source/ch01/hostile.zh.md"
+BLOCKS = "source/ch01/blocks.zh.md"
+SECRET = "DL500_TEST_SECRET_TOKEN"
+
+
+def sandbox_strong() -> bool:
+    from pipeline.sandbox import sandbox_kind
+    return sandbox_kind().strong
+
+
+needs_bwrap = pytest.mark.skipif(not sandbox_strong() and not os.environ.get("CI"),
+                                 reason="bubblewrap cannot create namespaces on this machine")
+
+
+def processes_with(marker: str) -> list[str]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if marker in cmd:
+                out.append(cmd)
+    return out
+
+
+def run_claims_api(root: Path, **kw):
+    from pipeline.claims import run_claims
+    from pipeline.load import load_book
+    book, _ = load_book(root)
+    return run_claims(book, device="cpu", quiet=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Run the hostile fixture once with a listener on 127.0.0.1 and a secret in the environment."""
+    root = copy_fixture("claims_hostile", tmp_path_factory.mktemp("hostile") / "book")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    (root / "checks" / "port.txt").write_text(str(listener.getsockname()[1]))
+    os.environ[SECRET] = "hunter2"
+    try:
+        first = run_claims_api(root)
+        second = run_claims_api(root)
+    finally:
+        del os.environ[SECRET]
+    connections = 0
+    while True:
+        try:
+            listener.accept()[0].close()
+            connections += 1
+        except BlockingIOError:
+            break
+    listener.close()
+    return {"root": root, "first": first, "second": second, "connections": connections,
+            "diags": [(d.code, d.file, d.line, d.message) for d in first.diagnostics]}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("line,code,what", [
+    (8, "DL720", "more than one result"),      # forges protocol frames on every descriptor
+    (10, "DL720", "printed more than"),        # 10 MB to fd 1
+    (12, "DL720", "network connection"),       # connects to 127.0.0.1
+    (13, "DL720", "outside its temporary"),    # writes into the book and the home folder
+    (14, "DL720", "left 1 process"),           # forks a child that outlives it
+    (15, "DL706", "memory"),                   # 30 GiB
+    (16, "DL705", "time limit"),               # spins forever
+    (17, "DL706", "crashed"),                  # os._exit(0)
+    (18, "DL706", "exit -11"),                 # segfault
+])
+def test_each_hostile_check_gets_one_diagnostic_at_its_line(hostile, line, code, what):
+    hits = [d for d in hostile["diags"] if d[1] == HOSTILE and d[2] == line]
+    assert [d[0] for d in hits] == [code], hits
+    assert what in hits[0][3]
+    assert "checks/evil.py:" in hits[0][3]
+
+
+@needs_bwrap
+def test_honest_claims_keep_their_true_results(hostile):
+    # 0.25, 7 and 3 after a forger; no secret visible; numpy.sum untouched by another check's monkeypatch.
+    for line in (7, 9, 11, 19, 20, 21):
+        assert not [d for d in hostile["diags"] if d[1] == HOSTILE and d[2] == line], line
+
+
+@needs_bwrap
+def test_hostile_block_is_reported_and_its_forged_frame_ignored(hostile):
+    hits = [d for d in hostile["diags"] if d[1] == BLOCKS]
+    assert [(d[0], d[2]) for d in hits] == [("DL720", 7)], hits
+    assert "network connection" in hits[0][3]
+
+
+@needs_bwrap
+def test_nothing_escaped_the_sandbox(hostile):
+    root = hostile["root"]
+    assert hostile["connections"] == 0
+    assert not (root / "pwned.txt").exists() and not (root / "source" / "pwned.txt").exists()
+    assert not Path(os.path.expanduser("~/.pwned")).exists()
+    assert processes_with("987654") == []  # the child left behind by evil.leave_child
+    assert processes_with(str(root / "checks")) == []  # no worker of this run
+
+
+@needs_bwrap
+def test_no_cache_entry_for_a_task_that_misbehaved(hostile):
+    # Second run: the nine hostile checks and the hostile question run again; the honest ones come from the cache.
+    second = hostile["second"]
+    assert second.ran == 10
+    assert second.cached == 6
+    assert [(d.code, d.line) for d in second.diagnostics if d.file == HOSTILE] == \
+        [(d[0], d[2]) for d in hostile["diags"] if d[1] == HOSTILE]
+
+
+@needs_bwrap
+def test_cache_holds_true_values_and_verify_cache_finds_tampering(hostile):
+    root = hostile["root"]
+    res = run_claims_api(root, verify_cache=-1)
+    assert res.verified == 6 and not [d for d in res.diagnostics if d.code == "DL722"]
+    # Poison one entry by hand (what a writer with access to the cache could do), then verify.
+    folder = root / ".dl500-cache" / "claims"
+    for f in folder.glob("c-*.json"):
+        entry = json.loads(f.read_text())
+        if entry.get("value") == 7.0:
+            entry["value"] = 8.0
+            f.write_text(json.dumps(entry))
+            break
+    else:
+        pytest.fail("no cache entry for evil.honest_seven")
+    poisoned = run_claims_api(root)
+    assert [(d.code, d.line) for d in poisoned.diagnostics if d.file == HOSTILE and d.line == 9] == [("DL701", 9)]
+    verified = run_claims_api(root, verify_cache=-1)
+    assert [(d.code, d.line) for d in verified.diagnostics if d.code == "DL722"] == [("DL722", 9)]
+    honest = run_claims_api(root)
+    assert not [d for d in honest.diagnostics if d.file == HOSTILE and d.line == 9]
+
+
+def test_no_op_warm_run_starts_no_worker(book):
+    first = run_claims_api(book)
+    assert first.workers_started == 1 and first.ran > 0
+    second = run_claims_api(book)
+    assert second.workers_started == 0 and second.ran == 0 and second.cached == first.ran + first.cached
+
+
+@pytest.mark.parametrize("rel,old,new,code", [
+    ("source/ch02/conv-params.zh.md", "[73,856]", "[73,857]", "DL701"),
+    ("source/ch01/sigmoid-grad.zh.md", "[0.25]", "[0.26]", "DL701"),
+    ("source/ch01/sigmoid-grad.en.md", "[0.25]", "[0.24]", "DL701"),
+    ("source/ch01/relu-why.zh.md", "[0. 2.]", "[0. 2.] 42", "DL801"),  # reported at the output block's fence
+])
+def test_text_is_compared_on_every_warm_run(book, capsys, rel, old, new, code):
+    rc, _, err = run_cli(capsys, "claims", ".", "--device", "cpu")
+    assert rc == 0, err
+    line = next(i for i, t in enumerate((book / rel).read_text().split("\n"), 1) if old in t)
+    line -= code == "DL801"
+    patch_file(book, rel, old, new)
+    rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
+    assert rc == 1
+    errors = [(d["code"], d["file"], d["line"]) for d in diags if d["severity"] == "error"]
+    # Changing one language's number also makes the pair drift apart (DL712 at the translation): expected.
+    assert [e for e in errors if e[0] != "DL712"] == [(code, rel, line)]
+
+
+def test_changed_tolerance_is_compared_on_a_warm_run(book, capsys):
+    rel = "source/ch02/conv-params.zh.md"
+    patch_file(book, rel, '[73,856]{.claim check="act.conv_params"}', '[73,900]{.claim check="act.conv_params" rtol=0.01}')
+    rc, _, err = run_cli(capsys, "claims", ".", "--device", "cpu")
+    assert rc == 0, err
+    patch_file(book, rel, "rtol=0.01", "rtol=0.0001")
+    rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
+    errors = [(d["code"], d["file"], d["line"]) for d in diags if d["severity"] == "error" and d["code"] != "DL712"]
+    assert rc == 1 and errors == [("DL701", rel, 7)]
+
+
+def test_without_the_sandbox_every_run_warns_and_require_sandbox_refuses(book, capsys, monkeypatch):
+    from pipeline.sandbox import sandbox_kind
+    monkeypatch.setenv("DL500_SANDBOX_DISABLE", "1")
+    sandbox_kind.cache_clear()
+    try:
+        rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
+        assert rc == 0
+        assert [(d["code"], d["severity"]) for d in diags if d["code"] == "DL721"] == [("DL721", "warning")]
+        import shutil
+        shutil.rmtree(book / ".dl500-cache")
+        rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet", "--require-sandbox")
+        assert rc == 1
+        assert [(d["code"], d["severity"]) for d in diags if d["code"] == "DL721"] == [("DL721", "error")]
+        assert not any((book / ".dl500-cache" / "claims").glob("*.json"))  # nothing ran, so nothing was stored
+    finally:
+        monkeypatch.delenv("DL500_SANDBOX_DISABLE")
+        sandbox_kind.cache_clear()
+
+
+def test_fallback_worker_still_keeps_results_private(book, capsys, monkeypatch):
+    """Without bubblewrap: same fork-per-task worker, same private pipes, a clean environment."""
+    from pipeline.sandbox import sandbox_kind
+    monkeypatch.setenv("DL500_SANDBOX_DISABLE", "1")
+    monkeypatch.setenv(SECRET, "hunter2")
+    sandbox_kind.cache_clear()
+    try:
+        patch_file(book, "source/ch01/relu-why.zh.md", "print(np.maximum(x, 0))",
+                   "import os\nos.write(1, b'{\"status\": \"ok\"}\\n')\n"
+                   "print(np.maximum(x, 0), len([k for k in os.environ if 'SECRET' in k]))")
+        patch_file(book, "source/ch01/relu-why.zh.md", "[0. 2.]\n```", "[0. 2.] 0\n```")
+        rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
+        assert rc == 0, diags
+    finally:
+        sandbox_kind.cache_clear()
