@@ -119,3 +119,15 @@ def imagenet_batch_mb_fp32(device):
 def mfu_7b_h100(device):
     """MFU = 6 N (tokens/s) / peak for a 7B model at 9,400 tokens/s per H100 SXM (989 TFLOPS bf16 dense)."""
     return 6 * 7e9 * 9400 / (_H100_SXM_BF16_TFLOPS * 1e12)
+
+
+# ---- kernel launch overhead --------------------------------------------------------------------------------
+
+def decode_launch_overhead_ms(device):
+    """32 layers x 15 kernels per layer, 5 us of CPU launch cost each: milliseconds per decode step."""
+    return 32 * 15 * 5e-6 * 1e3
+
+
+def decode_memory_time_ms_7b_h100(device):
+    """Reading 14 GB of bf16 weights at 3.35 TB/s: milliseconds per decode step at batch 1."""
+    return 7e9 * 2 / (_H100_SXM_HBM_TBPS * 1e12) * 1e3
