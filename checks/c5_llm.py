@@ -344,3 +344,30 @@ def pass_at_k_examples(device):
 def attention_cost_ratio_4x_longer(device):
     """Self-attention's n^2 term when a character-level sequence is 4 times as long as the subword one."""
     return 4 ** 2
+
+
+# ---------------------------------------------------------------- additions: multi-head latent attention
+
+# DeepSeek-V2 (DeepSeek-AI, 2024): 60 layers, 128 heads of 128 dims, KV latent 512, decoupled RoPE key 64.
+DSV2 = dict(layers=60, heads=128, head_dim=128, latent=512, rope_dim=64)
+
+
+def mla_cache_elems_per_token_layer(device):
+    return DSV2["latent"] + DSV2["rope_dim"]
+
+
+def mha_cache_elems_per_token_layer_dsv2(device):
+    return 2 * DSV2["heads"] * DSV2["head_dim"]
+
+
+def mla_saving_vs_mha(device):
+    return mha_cache_elems_per_token_layer_dsv2(device) / mla_cache_elems_per_token_layer(device)
+
+
+def mla_bytes_per_token_bf16(device):
+    return mla_cache_elems_per_token_layer(device) * DSV2["layers"] * 2
+
+
+def gqa8_over_mla(device):
+    """The same shape with GQA and 8 KV groups, against MLA."""
+    return 2 * 8 * DSV2["head_dim"] / mla_cache_elems_per_token_layer(device)

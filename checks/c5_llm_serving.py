@@ -3,7 +3,7 @@ allocation, TTFT/TPOT, prefix caching, tensor-parallel serving, speculative deco
 
 import math
 
-from checks.c5_llm import LLAMA2_7B, LLAMA2_70B, _build, _count, _kv_bytes
+from checks.c5_llm import LLAMA2_7B, LLAMA2_70B, _build, _count, _kv_bytes, lora_llama2_7b_r16_qkvo
 
 # H100 SXM (NVIDIA data sheet): 3.35 TB/s HBM3, 989 TFLOPS dense BF16, 80 GB.
 H100_BW = 3.35e12
@@ -105,3 +105,12 @@ def cost_per_million_tokens(device):
     """A GPU at 2 dollars an hour: batch-1 decoding at the bandwidth bound, and a batched 2,500 tokens/s."""
     dollars_per_s = 2.0 / 3600
     return (dollars_per_s / decode_tokens_per_s_7b(device) * 1e6, dollars_per_s / 2500 * 1e6)
+
+
+def lora_adapter_mb_7b_r16(device):
+    """A rank-16 LoRA adapter on q, k, v, o of Llama-2-7B in fp16, in MB (1e6 bytes)."""
+    return lora_llama2_7b_r16_qkvo(device) * 2 / 1e6
+
+
+def thousand_adapters_gb(device):
+    return 1000 * lora_adapter_mb_7b_r16(device) / 1e3
