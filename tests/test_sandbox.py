@@ -220,3 +220,31 @@ def test_fallback_worker_still_keeps_results_private(book, capsys, monkeypatch):
         assert rc == 0, diags
     finally:
         sandbox_kind.cache_clear()
+
+
+FIGURE = """import os
+import matplotlib.pyplot as plt
+os.environ['DL500_FIGURE_RAN_HERE'] = '1'
+
+
+def curve():
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0, 1])
+    return fig
+"""
+
+
+def test_figure_scripts_run_in_the_sandbox_not_in_the_pipeline(book, tmp_path):
+    from pipeline.render.figures import draw_figures
+    (book / "source" / "ch01" / "figures.py").write_text(FIGURE, "utf-8")
+    (book / "source" / "ch02" / "figures.py").write_text(
+        FIGURE + "\n\ndef evil():\n    with open(os.path.expanduser('~/.dl500-pwned-by-figure'), 'w') as f:\n"
+        "        f.write('x')\n    return curve()\n", "utf-8")
+    ch1, ch2 = book / "source" / "ch01", book / "source" / "ch02"
+    out, errors = draw_figures([(ch1, "figures/curve.svg"), (ch2, "figures/curve.svg"), (ch2, "figures/evil.svg")],
+                               tmp_path / "figs")
+    assert "<svg" in out[("ch01", "figures/curve.svg")]
+    assert set(out) == {("ch01", "figures/curve.svg")}  # nothing from the script that broke the rules
+    assert "sandbox" in errors[("ch02", "figures/evil.svg")]
+    assert "DL500_FIGURE_RAN_HERE" not in os.environ
+    assert not Path(os.path.expanduser("~/.dl500-pwned-by-figure")).exists()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
-import runpy
 from pathlib import Path
 
 FIGURE_URL = re.compile(r"^figures/([A-Za-z0-9_-]+)\.svg$")
@@ -22,7 +20,10 @@ def figure_key(script: Path, name: str) -> str:
 
 
 def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
-    """requests: iterable of (chapter_dir, url). Returns ({(folder, url): svg}, {(folder, url): error})."""
+    """requests: iterable of (chapter_dir, url). Returns ({(folder, url): svg}, {(folder, url): error}).
+
+    figures.py is contributor code: it runs in the claims sandbox (pipeline.sandbox), never in this process.
+    """
     out, errors = {}, {}
     by_script = {}
     for cdir, url in sorted(set(requests)):
@@ -38,27 +39,16 @@ def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
             out[(Path(cdir).name, url)] = cached.read_text("utf-8")
         else:
             by_script.setdefault(script, []).append((url, m.group(1).replace("-", "_"), cached))
+    if not by_script:
+        return out, errors
+    replies = _run_figure_scripts(by_script)
     for script, items in by_script.items():
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-            plt.rcParams["svg.hashsalt"] = "dl500"
-            plt.rcParams["svg.fonttype"] = "path"
-            ns = runpy.run_path(str(script))
-        except Exception as e:
-            for url, _, _ in items:
-                errors[(script.parent.name, url)] = f"{script.name} failed to load: {type(e).__name__}: {e}"
-            continue
+        rep = replies[script]
         for url, fn, cached in items:
-            try:
-                fig = ns[fn]()
-                buf = io.StringIO()
-                fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-                plt.close(fig)
-                svg = buf.getvalue()
-            except Exception as e:
-                errors[(script.parent.name, url)] = f"{fn}() failed: {type(e).__name__}: {e}"
+            # A script that broke the sandbox's rules gets none of its figures used, not even the honest ones.
+            svg = (rep.get("figures") or {}).get(fn) if rep.get("status") == "done" else None
+            if svg is None:
+                errors[(script.parent.name, url)] = _figure_error(script, fn, rep)
                 continue
             cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -68,3 +58,36 @@ def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
             if stats is not None:
                 stats["figures_drawn"] = stats.get("figures_drawn", 0) + 1
     return out, errors
+
+
+FIGURE_LIMITS = {"cpu": 120.0, "memory_mb": 2048}
+
+
+def _run_figure_scripts(by_script) -> dict:
+    """Each chapter's figures.py in one sandboxed task; {script: reply}."""
+    from ..sandbox.pool import Pool
+    scripts = sorted(by_script)
+    book_root = scripts[0].parent.parent
+    checks = book_root.parent / "checks"
+    read_only = sorted({s.parent.parent for s in scripts}) + ([checks] if checks.is_dir() else [])
+    pool = Pool(str(checks if checks.is_dir() else book_root), read_only, min(len(scripts), os.cpu_count() or 1))
+    try:
+        outcomes = pool.map(scripts, lambda s: {"kind": "figures", "script": str(s.resolve()),
+                                                "names": [fn for _, fn, _ in by_script[s]]},
+                            lambda s: FIGURE_LIMITS)
+    finally:
+        pool.close()
+    return {s: (o.reply or {}) if o.status == "reply" else {"status": "crash"} for s, o in zip(scripts, outcomes)}
+
+
+def _figure_error(script: Path, fn: str, rep: dict) -> str:
+    if rep.get("error"):
+        return f"{script.name} {rep['error']}"
+    if (rep.get("errors") or {}).get(fn):
+        return rep["errors"][fn]
+    status = rep.get("status")
+    if status == "violation":
+        return f"{script.name} broke the sandbox's rules: " + "; ".join(rep.get("violations") or [])
+    if status in ("timeout", "memory", "crash"):
+        return f"{script.name} {'ran past its time limit' if status == 'timeout' else 'ran out of memory' if status == 'memory' else 'crashed'}"
+    return f"{fn}() is not defined in {script.name}"

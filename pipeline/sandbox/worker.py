@@ -257,7 +257,20 @@ def supervise(pid: int, streams: Streams, limits: dict, base_rss_kb: int) -> dic
     return result
 
 
+def preload_matplotlib() -> None:
+    """Import matplotlib and build its font list once in the worker, so each figure task forks with it ready."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+        from matplotlib import font_manager  # noqa: F401
+    except ImportError:
+        pass
+
+
 def run_one(req, checks_dir: str, keep: tuple, address_space: int, base_rss_kb: int) -> dict:
+    if req.get("kind") == "figures" and "matplotlib.pyplot" not in sys.modules:
+        preload_matplotlib()
     tmp = tempfile.mkdtemp(prefix="task-")
     result_r, result_w = os.pipe()
     log_r, log_w = os.pipe()
