@@ -166,3 +166,24 @@ def vqvae_code_bits_32x32_k512(device):
 def vqvae_compression_256(device):
     """Raw 8-bit 256x256 RGB image bits over the bits of its 32x32, K = 512 code grid."""
     return (256 * 256 * 3 * 8) / vqvae_code_bits_32x32_k512(device)
+
+
+def _lora_params(d_in, d_out, r):
+    return r * (d_in + d_out)
+
+
+def textual_inversion_params_sd15(device):
+    """Parameters Textual Inversion learns for one concept in SD 1.x: one token embedding of CLIP ViT-L/14 (768)."""
+    with torch.device("meta"):
+        emb = torch.nn.Embedding(49408, 768)
+    return emb.weight.shape[1]
+
+
+def lora_r4_params_768_320(device):
+    """LoRA rank-4 parameters for a 768 -> 320 cross-attention key projection (SD 1.5, first block): r (d_in + d_out)."""
+    return _lora_params(768, 320, 4)
+
+
+def lora_r4_share_768_320(device):
+    """The same LoRA as a share of the full 768 x 320 projection's weights."""
+    return _lora_params(768, 320, 4) / (768 * 320)
