@@ -288,3 +288,11 @@ def checkpoint_interval_min_and_waste(device):
 
 def ema_window_09999(device):
     return round(1 / (1 - 0.9999))
+
+
+def asha_epochs_per_config(device):
+    """ASHA with r = 1, eta = 3 and rungs at 1, 3, 9, 27, 81 epochs, training resumed on promotion:
+    expected epochs per sampled configuration r (1 + K (1 - 1/eta)), and full training's 81 over it."""
+    r, eta, k = 1, 3, 4
+    per_config = r * (1 + k * (1 - 1 / eta))
+    return (per_config, 81 / per_config)
