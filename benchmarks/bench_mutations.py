@@ -69,7 +69,7 @@ def bench(args) -> dict:
     baseline = min(_timed_clean_check() for _ in range(3))
     results = {"rcs": Counter(), "tracebacks": [], "hangs": [], "odd_exit": [], "times": []}
     running: dict = {}
-    next_run, last_report = 0, time.monotonic()
+    next_run, last_report = args.first, time.monotonic()
     with tempfile.TemporaryDirectory() as tmpdir:
         while next_run < args.runs or running:
             if args.budget and time.monotonic() - t0 > args.budget:
@@ -125,7 +125,8 @@ def _record(results, run, steps, path, status) -> None:
 
 def report(results, args) -> str:
     n = sum(results["rcs"].values()) + len(results["tracebacks"]) + len(results["hangs"])
-    lines = [f"{n} seeded mutations (seed {args.seed}, 1-{args.max_steps} steps each, {args.jobs} jobs) "
+    lines = [f"{n} seeded mutations (runs {args.first}-{args.first + n - 1} of seed {args.seed}, "
+             f"1-{args.max_steps} steps each, {args.jobs} jobs) "
              f"in {results['wall']:.0f} s; clean-book check {results['baseline'] * 1000:.0f} ms",
              f"exit codes: {dict(sorted(results['rcs'].items()))}",
              f"tracebacks: {len(results['tracebacks'])}, hangs (>{args.timeout} s): {len(results['hangs'])}, "
@@ -156,7 +157,8 @@ def replay(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--runs", type=int, default=10_000)
+    p.add_argument("--runs", type=int, default=10_000, help="run numbers --first .. --runs - 1")
+    p.add_argument("--first", type=int, default=0, help="first run number (to continue an interrupted series)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--jobs", type=int, default=2)

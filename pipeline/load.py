@@ -18,8 +18,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import ERROR, WARNING, diag
 from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers, tags_from_meta
-from .validate.limits import (MAX_BOOK_FILES, contained_folder, list_markdown_files, read_source_bytes,
-                              text_limit_diagnostics, yaml_shape_diagnostics)
+from .validate.limits import (MAX_BOOK_FILES, contained_folder, first_bad_string, list_markdown_files,
+                              read_source_bytes, text_limit_diagnostics, yaml_shape_diagnostics)
 
 QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
 MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
@@ -82,7 +82,7 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
     if shape:
         return None, shape
     try:
-        return _yaml().load(text), []
+        data = _yaml().load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
@@ -96,6 +96,12 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
         # a scalar ruamel cannot construct: a date like 2024-13-45, an integer of more than 4,300 digits
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML value: {str(e)[:120]}",
                            "quote the value to keep it as text")]
+    bad = first_bad_string(data)
+    if bad is not None:
+        line, col = node_pos(data, list(bad), rel, line_offset)
+        return None, [diag("DL122", rel, line, col, "a YAML escape (\\x00, \\uD800 …) makes a control character "
+                           "or a lone surrogate", "write the character itself, or leave it out")]
+    return data, []
 
 
 def node_pos(data, path, rel: str, line_offset: int = 0) -> tuple[int, int]:
@@ -238,7 +244,7 @@ class FrontMatterCache:
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(keep, ensure_ascii=False), "utf-8")
             os.replace(tmp, self.path)
-        except OSError:
+        except (OSError, ValueError):
             pass
 
 

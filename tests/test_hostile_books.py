@@ -79,6 +79,8 @@ CASES = [
     ("200-KB-line", [(Q3, "个参数。", "个参数。" + "a" * 200_000)], None, "DL121", Q3, 7),
     # exit 0 where it must fail
     ("nul-byte", [(Q3, "个参数。", "个参\x00数。")], None, "DL122", Q3, 7),
+    ("yaml-escaped-nul", [(Q3, "title: 卷积层有多少参数？", 'title: "卷积\\x00层"')], None, "DL122", Q3, 3),
+    ("yaml-lone-surrogate", [(Q3, "title: 卷积层有多少参数？", 'title: "\\uD800"')], None, "DL122", Q3, 3),
     ("link-file-url", [(Q3, "个参数。", "个参数，见 [密码](file:///etc/passwd)。")], None, "DL420", Q3, 7),
     ("image-file-url", [(Q3, "个参数。", "个参数。\n\n![图](file:///etc/passwd)")], None, "DL420", Q3, 9),
     ("link-absolute-path", [(Q3, "个参数。", "个参数，见 [密码](/etc/passwd)。")], None, "DL421", Q3, 7),

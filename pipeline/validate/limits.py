@@ -28,8 +28,10 @@ MAX_YAML_DEPTH = 32  # an outline with sub-sections nests ~10 deep
 MAX_YAML_NODES = 20_000  # scalars and collections after alias expansion; a chapter.yaml has a few hundred
 MAX_BOOK_FILES = 10_000  # question files in the whole book; it has ~1,000
 
-# C0 controls other than tab, line feed and carriage return: XML (so XHTML, so the EPUB) cannot carry them.
-CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls other than tab, line feed and carriage return, U+FFFE and U+FFFF: XML (so XHTML, so the EPUB)
+# cannot carry them. In YAML strings an escape ("\x00", "\uD800") can also produce a lone surrogate.
+CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+BAD_IN_STRING = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def real_path_inside(path: Path, root: Path):
@@ -125,6 +127,21 @@ def text_limit_diagnostics(text: str, rel: str) -> list:
                          f"line {i} has {len(line):,} characters; the limit is {MAX_LINE_CHARS:,}",
                          "break the paragraph into lines (Markdown joins them again)")]
     return []
+
+
+def first_bad_string(data, path=()):
+    """The path to the first key or string value holding a character XML cannot carry, or None. The tree is
+    small by now: yaml_shape_diagnostics has bounded its depth and its size with aliases expanded."""
+    if isinstance(data, str):
+        return path if BAD_IN_STRING.search(data) else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        if isinstance(key, str) and BAD_IN_STRING.search(key):
+            return path
+        found = first_bad_string(value, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def yaml_shape_diagnostics(text: str, rel: str, line_offset: int = 0) -> list:
