@@ -371,3 +371,21 @@ def mla_bytes_per_token_bf16(device):
 def gqa8_over_mla(device):
     """The same shape with GQA and 8 KV groups, against MLA."""
     return 2 * 8 * DSV2["head_dim"] / mla_cache_elems_per_token_layer(device)
+
+
+# ---------------------------------------------------------------- additions: self-consistency
+
+def _majority_correct(p, n):
+    """Probability that more than half of n independent samples are correct (the worst case for voting,
+    where all wrong samples agree on one wrong answer)."""
+    return sum(math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n // 2 + 1, n + 1))
+
+
+def self_consistency_majority(device):
+    """Single-sample accuracy 0.6: majority of 5 and of 15 samples."""
+    return _majority_correct(0.6, 5), _majority_correct(0.6, 15)
+
+
+def self_consistency_weak_model(device):
+    """Single-sample accuracy 0.4, majority of 15: voting makes a weak model worse in the worst case."""
+    return _majority_correct(0.4, 15)

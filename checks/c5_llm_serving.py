@@ -114,3 +114,18 @@ def lora_adapter_mb_7b_r16(device):
 
 def thousand_adapters_gb(device):
     return 1000 * lora_adapter_mb_7b_r16(device) / 1e3
+
+
+def disagg_gpu_split(device):
+    """60 requests/s; one prefill GPU handles 30 requests/s within the TTFT target, one decode GPU 5."""
+    rate = 60
+    return math.ceil(rate / 30), math.ceil(rate / 5)
+
+
+def kv_transfer_gb_per_s(device):
+    """KV cache shipped from prefill to decode GPUs: 2000-token prompts at 60 requests/s, fp16, in GB/s,
+    for Llama-2-7B (32 KV heads) and for the same shape with 8 KV heads (GQA)."""
+    tokens, rate = 2000, 60
+    mha = _kv_bytes(LLAMA2_7B, tokens) * rate / 1e9
+    gqa = _kv_bytes(dict(LLAMA2_7B, kv_heads=8), tokens) * rate / 1e9
+    return mha, gqa
