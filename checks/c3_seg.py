@@ -52,3 +52,9 @@ def mask2former_point_samples(device):
 def mask2former_point_saving(device):
     """Mask entries per query at 1/4 resolution of a 1024x1024 image versus 112x112 sampled points."""
     return (1024 // 4) ** 2 / mask2former_point_samples(device)
+
+
+def sam2_memory_bank(device):
+    """SAM 2 memory bank: 6 recent + 1 prompted frame memories of 64 x 64 x 64 numbers: (numbers, MiB in float32)."""
+    mem = torch.empty(6 + 1, 64, 1024 // 16, 1024 // 16, device="meta")
+    return (mem.numel(), mem.numel() * 4 / 2**20)
