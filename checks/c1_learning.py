@@ -207,3 +207,13 @@ def arcface_logit_at_60_degrees(device):
     """
     theta = math.radians(60)
     return 64 * math.cos(theta + 0.5), 64 * math.cos(theta)
+
+
+# ---------------------------------------------------------------- uncertainty and OOD scores
+
+def msp_and_energy_for_shifted_logits(device):
+    """Max softmax probability and energy -logsumexp(z) for z = (5, 4, 0) and for the same logits minus 4."""
+    out = []
+    for z in (torch.tensor([5.0, 4.0, 0.0]), torch.tensor([1.0, 0.0, -4.0])):
+        out += [torch.softmax(z, 0).max().item(), -torch.logsumexp(z, 0).item()]
+    return tuple(out)
