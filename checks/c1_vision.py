@@ -287,3 +287,14 @@ def mixer_b16_channel_mlp_params(device):
 def mixer_vs_vit_b16_saving(device):
     """How many fewer parameters Mixer-B/16 has than ViT-B/16, as a fraction of ViT-B/16's."""
     return 1 - mixer_b16_params(device) / vit_b16_params(device)
+
+
+def vit_attention_growth_half_patch(device):
+    """How much the N x N attention matrix of ViT-B at 224 pixels grows when the patch shrinks from 16 to 8."""
+    n16, n8 = (224 // 16) ** 2 + 1, (224 // 8) ** 2 + 1
+    return (n8 / n16) ** 2
+
+
+def vit_position_grids(device):
+    """Side of the position-embedding grid at 224 and at 384 pixels, patch 16."""
+    return 224 // 16, 384 // 16
