@@ -1,7 +1,10 @@
 """`dl500 build`: validate, render every question once (cached), then write the PDF and EPUB of each language.
 
-Reads top to bottom as the build: validate → pandoc (one batch) → math → figures → per language: assemble,
-PDF, EPUB → translation report. Every output is written atomically; unchanged outputs are not rewritten.
+Reads top to bottom as the build: lock the output folder → validate → pandoc (one batch) → math → figures → per
+language: assemble, PDF, EPUB → web edition → translation report → publish. Every output is written into a
+staging set (render.output.OutputSet) that replaces the published set in one rename at the end, and only when the
+build had no error: a failed or killed build leaves the previous outputs as they were. Unchanged outputs are
+carried over, not rewritten.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .render.assemble import build_edition
 from .render.epub import image_href, write_epub
 from .render.figures import FIGURE_URL, draw_figures
 from .render.html import MATH_SPAN, RenderContext, pygments_css
-from .render.output import atomic_write
+from .render.output import BuildLocked, OutputSet, atomic_write, lock_output_folder
 from .render.pandoc import FragmentCache, markdown_to_html
 from .validate import parsed_body, validate
 from .validate.numbering import reference_index
@@ -112,6 +115,33 @@ def collect_images(book, texts: dict):
     return static, figures
 
 
+def unsafe_image_diagnostics(texts: dict, static: dict, figures: dict) -> list:
+    """DL433 at each reference to an SVG that could run script when opened on its own (the site serves it from
+    its own origin); such images are dropped from `static` and `figures`, so no edition carries them."""
+    from .render.sanitize import unsafe_svg_reasons
+    bad = {}
+    for key, p in list(static.items()):
+        if p.suffix.lower() == ".svg":
+            reasons = unsafe_svg_reasons(p.read_bytes())
+            if reasons:
+                bad[key] = reasons
+                del static[key]
+    for key, svg in list(figures.items()):
+        reasons = unsafe_svg_reasons(svg.encode("utf-8"))
+        if reasons:
+            bad[(Path(key[0]).name, key[1])] = reasons
+            del figures[key]
+    out = []
+    for (_, _), qt in sorted(texts.items()) if bad else ():
+        for span in parsed_body(qt).spans({"image"}):
+            reasons = bad.get((qt.path.parent.name, span.url))
+            if reasons:
+                out.append(diag("DL433", qt.rel, span.line, span.col,
+                                f"image {span.url} could run script when opened: {'; '.join(reasons[:3])}",
+                                "export the SVG without scripts, event handlers or links (or use a PNG)"))
+    return out
+
+
 def _pdf_job(args):
     html, root, lang, fonts = args
     from .render.pdf import write_stamped_pdf
@@ -152,7 +182,8 @@ def write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress) -> Non
                    f"({min(jobs, len(pdf_jobs))} process(es))")
     fonts = str(cache_dir / "pdf-parts" / "fonts")
     if len(pdf_jobs) > 1 and jobs > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs))) as ex:
+        from .render.lifeline import die_with_parent
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pdf_jobs)), initializer=die_with_parent) as ex:
             pdfs = list(ex.map(_pdf_job, [(h, str(book.root), e.lang, fonts) for _, _, h, e, _ in pdf_jobs]))
     else:
         pdfs = [_pdf_job((h, str(book.root), e.lang, fonts)) for _, _, h, e, _ in pdf_jobs]
@@ -218,18 +249,38 @@ class Progress:
             self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
 
 
+LOCK_WAIT_S = float(os.environ.get("DL500_BUILD_LOCK_WAIT_S", "900"))
+
+
 def build_book(book, diags, args) -> int:
-    quiet = getattr(args, "quiet", False)
-    progress = Progress(quiet)
+    """Hold the output folder's lock for the whole build: a second build waits, then finds the work done."""
+    progress = Progress(getattr(args, "quiet", False))
+    out_dir = Path(args.out).resolve() if args.out else book.root.parent / "build"
+
+    def waiting(owner):
+        progress.stage(f"waiting for the build (pid {owner}) that is writing {display_path(out_dir, book.root)}")
+    try:
+        lock = lock_output_folder(out_dir, LOCK_WAIT_S, on_wait=waiting)
+    except BuildLocked as e:
+        sys.stderr.write(format_text([diag(
+            "DL910", display_path(out_dir, book.root), 1, 1,
+            f"another build (pid {e.args[0]}) has been writing this folder for over {LOCK_WAIT_S:.0f} s",
+            "let it finish, or stop it; DL500_BUILD_LOCK_WAIT_S sets how long a build waits")]))
+        return 2
+    try:
+        return build_locked(book, diags, args, out_dir, progress)
+    finally:
+        lock.release()
+
+
+def build_locked(book, diags, args, out_dir: Path, progress) -> int:
     langs = [lang for lang in (args.lang or list(book.languages)) if lang in book.languages]
     if not langs:
         print(f"dl500 build: --lang must be one of {', '.join(book.languages)}", file=sys.stderr)
         return 2
     formats = args.formats or ["pdf", "epub"]
     jobs = args.jobs or os.cpu_count() or 1
-    out_dir = Path(args.out).resolve() if args.out else book.root.parent / "build"
     cache_dir = book.root.parent / ".dl500-cache" / "render"
-    stats: dict = {}
     if book.options.get("recto_chapters"):
         os.environ["DL500_PDF_RECTO"] = "1"  # read by the layout workers, which inherit the environment
 
@@ -250,6 +301,23 @@ def build_book(book, diags, args) -> int:
         print(f"dl500 build: {len(errors)} validation error(s); fix them or pass --keep-going", file=sys.stderr)
         return 1
 
+    outputs = OutputSet(out_dir)
+    outputs.begin()
+    try:
+        return render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs, cache_dir, fingerprint,
+                                  progress)
+    except BaseException:
+        outputs.abort()
+        raise
+
+
+def render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs, cache_dir, fingerprint,
+                       progress) -> int:
+    """Every output into the staging set, then publish it when the build had no error (see the module doc)."""
+    quiet = getattr(args, "quiet", False)
+    stats: dict = {}
+    stage_dir = outputs.staging
+    last = cache_dir / "last-build.json"
     texts = texts_to_render(book, langs)
     progress.stage(f"pandoc: {len(texts)} question text(s)")
     fragments = render_fragments(book, texts, cache_dir, stats)
@@ -264,6 +332,7 @@ def build_book(book, diags, args) -> int:
     figures, fig_errors = draw_figures(figure_requests, cache_dir / "figures", stats)
     for (folder, url), err in fig_errors.items():
         build_diags.append(diag("DL901", f"{folder}/figures.py", 1, 1, f"{url}: {err}", "fix the figure function"))
+    build_diags += unsafe_image_diagnostics(texts, static, figures)
 
     meta = build_meta(book)
     meta["pygments_css"] = pygments_css()
@@ -279,7 +348,7 @@ def build_book(book, diags, args) -> int:
             from .render.pdf import normalise_bookmark_text, render_edition_html
             lang_meta = dict(meta, pg_digits=page_digits_hint(book, lang, cache_dir))
             html = normalise_bookmark_text(render_edition_html(book, edition, lang_meta))
-            target = out_dir / lang / "dl500.pdf"
+            target = stage_dir / lang / "dl500.pdf"
             key = output_key("pdf", html, _weasyprint_version(), meta["epoch"])
             if up_to_date(target, key, cache_dir):
                 stats.setdefault("unchanged", []).append(str(target))
@@ -302,7 +371,7 @@ def build_book(book, diags, args) -> int:
                 images[href] = p.read_bytes()
             edition = build_edition(book, lang, fragments, ctx)
             data = write_epub(book, edition, meta, images)
-            target = out_dir / lang / "dl500.epub"
+            target = stage_dir / lang / "dl500.epub"
             if not (target.is_file() and target.read_bytes() == data):
                 atomic_write(target, data)
             written.append(target)
@@ -329,16 +398,31 @@ def build_book(book, diags, args) -> int:
                     write_single_document_pdfs(job, book, jobs, cache_dir, progress)
                 else:
                     write_pdf_in_parts(target, key, edition, book, wider, jobs, cache_dir, progress, build_diags)
-    written += [out_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
+    written += [stage_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
     if "html" in formats:
         progress.stage("web edition")
         from .render.site import write_site
+        claims = [outputs.out / "claims.json", book.root.parent / "build" / "claims.json"]
         written += write_site(book, langs, fragments, SiteInputs(rendered, figures, static, meta, ids,
-                                                                 chapter_of), out_dir / "site") or []
+                                                                 chapter_of), stage_dir / "site", claims) or []
 
-    report = write_report(book, out_dir, progress)
+    report = write_report(book, outputs, progress)
     all_diags = diags + build_diags
+    publish = not has_errors(build_diags) or args.keep_going
+    if publish:
+        t0 = time.monotonic()
+        manifest = outputs.commit()
+        progress.stage(f"published {len(manifest['files'])} file(s) as one set: manifest and swap "
+                       f"{time.monotonic() - t0:.2f} s")
+    else:
+        outputs.abort()
+        build_diags.append(diag("DL911", display_path(outputs.out, book.root), 1, 1,
+                                "the build had errors: nothing was published, the previous outputs are unchanged",
+                                "fix the errors above (or pass --keep-going to publish anyway)"))
+        all_diags = diags + build_diags
+    written = [outputs.final(p) for p in written] if publish else []
+    report = [outputs.final(p) for p in report] if publish else []
     if all_diags and (has_errors(all_diags) or not quiet):
         shown = [d for d in all_diags if d.severity in (ERROR, WARNING)]
         if shown:
@@ -390,10 +474,20 @@ class SiteInputs:
         self.ids, self.chapter_of = ids, chapter_of
 
 
-def write_report(book, out_dir: Path, progress) -> list:
-    from .status import write_status_report
+def write_report(book, outputs: OutputSet, progress) -> list:
+    """The translation report into the staging set; its links to sources are relative to where it is published."""
+    from .status import build_report, render_badge, render_html, render_markdown
     progress.stage("translation report")
-    return list(write_status_report(book, out_dir).values())
+    report = build_report(book)
+    files = {"translation-status.json": json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+             "translation-status.html": render_html(book, report, outputs.out),
+             "translation-status.md": render_markdown(report),
+             "translation-badge.svg": render_badge(report)}
+    written = []
+    for name, text in files.items():
+        atomic_write(outputs.staging / name, text.encode("utf-8"))
+        written.append(outputs.staging / name)
+    return written
 
 
 def chapter_files(book) -> dict:

@@ -51,6 +51,10 @@ CODES: dict[str, str] = {
     "DL405": "malformed URL",
     "DL406": "unresolved anchor",
     "DL407": "external URL unreachable",
+    "DL430": "raw HTML in a title or body",
+    "DL431": "raw output block ({=html}, {=latex} …)",
+    "DL432": "unsafe attribute in an attribute list",
+    "DL433": "SVG image that could run script",
     "DL420": "link or image with a scheme that is not allowed",
     "DL421": "link or image to an absolute filesystem path",
     "DL422": "link leaves the book folder",
@@ -105,6 +109,8 @@ CODES: dict[str, str] = {
     "DL808": "runnable block without an output block",
     "DL901": "build input problem",
     "DL902": "a PDF part needs more memory than the limit",
+    "DL910": "another build is writing the output folder",
+    "DL911": "outputs not published: the build had errors",
 }
 
 

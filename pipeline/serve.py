@@ -59,7 +59,8 @@ class Preview:
         if self.root is None:
             raise SystemExit(f"dl500 serve: no book.yaml in {path} or {Path(path) / 'source'}")
         self.want_langs = langs
-        self.out = Path(out) if out else self.root.parent / "build" / "site"
+        # Its own folder: the preview rewrites pages in place, which a published build set must never see.
+        self.out = Path(out) if out else self.root.parent / "build" / ".preview-site"
         self.cache_dir = self.root.parent / ".dl500-cache" / "render"
         self.version = 0
         self.errors: list = []

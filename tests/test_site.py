@@ -223,7 +223,7 @@ def test_serve_rebuilds_one_edited_question_only(tmp_path):
     assert preview.stats.get("pandoc_fragments", 0) - before[1].get("pandoc_fragments", 0) == 1  # the body only
     rendered = preview.builder.stats["questions_rendered"] - before[0]["questions_rendered"]
     assert rendered == 2  # the zh page, and the en page showing the original while the translation is pending
-    assert "恒为 1（新）" in (root / "build/site/zh/basics/index.html").read_text("utf-8")
+    assert "恒为 1（新）" in (preview.out / "zh/basics/index.html").read_text("utf-8")
 
 
 def test_serve_shows_errors_of_the_edited_file_and_reloads(tmp_path):
@@ -289,7 +289,7 @@ def test_serve_rebuilds_everything_after_an_outline_change(tmp_path):
     with contextlib.redirect_stderr(io.StringIO()):
         preview.rebuild([yml], search=False)
     assert preview.last_timing["kind"] == "full"
-    zh = (root / "build/site/zh/basics/index.html").read_text("utf-8")
+    zh = (preview.out / "zh/basics/index.html").read_text("utf-8")
     assert re.search(r'href="#relu-why"[^>]*>1\.1\.1<', zh)
 
 

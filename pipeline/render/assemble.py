@@ -6,6 +6,8 @@ import html as htmllib
 import re
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from ..model import Group, QuestionRef
 from .html import RenderContext, finish_question_html, labels
 
@@ -29,6 +31,11 @@ class Edition:
     chapters: list
     pending: list  # qids shown in the original language
     omitted: list
+
+
+def attr(s: str) -> str:
+    """Text for an attribute value: ids and languages are validated, but the build may run with --keep-going."""
+    return htmllib.escape(str(s), quote=True)
 
 
 def pick_text(book, qid: str, lang: str):
@@ -79,9 +86,10 @@ def walk_items(items, depth, parts, state) -> None:
             gt = htmllib.escape(title_of(it.title, lang, book.primary))
             tag = "h2" if depth == 0 else "h3"
             cls = "section-title" if depth == 0 else "subsection-title"
-            parts.append(f'<{tag} class="{cls}" id="{it.gid}"><span class="number">{it.number}</span> {gt}</{tag}>')
-            if depth == 0:
-                ec.sections.append({"id": it.gid, "number": it.number, "title": gt})
+            parts.append(f'<{tag} class="{cls}" id="{attr(it.gid)}"><span class="number">{it.number}</span> '
+                         f'{gt}</{tag}>')
+            if depth == 0:  # the title is escaped HTML already: Markup keeps Jinja from escaping it twice
+                ec.sections.append({"id": it.gid, "number": it.number, "title": Markup(gt)})
             walk_items(it.items, depth + 1, parts, state)
         elif isinstance(it, QuestionRef):
             parts.append(question_html(book, it, lang, depth, fragments, ctx, folder, ec, pending, omitted, omit))
@@ -105,6 +113,6 @@ def question_html(book, ref, lang, depth, fragments, ctx, folder, ec, pending, o
     people = ", ".join(htmllib.escape(c) for c in text.contributors)
     credit = f'<p class="contributors">{labels(lang)["contributors"]}: {people}</p>' if people else ""
     ec.questions.append((ref.qid, ref.number, re.sub(r"<[^>]+>", "", title_html)))
-    lang_attr = f' lang="{text.lang}"' if text.lang != lang else ""
-    return (f'<section class="question" id="{ref.qid}"{lang_attr}>\n<{tag} class="question-title">'
+    lang_attr = f' lang="{attr(text.lang)}"' if text.lang != lang else ""
+    return (f'<section class="question" id="{attr(ref.qid)}"{lang_attr}>\n<{tag} class="question-title">'
             f'<span class="number">{ref.number}</span> {title_html}</{tag}>\n{credit}{note}\n{body}</section>')

@@ -13,6 +13,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from . import math as mathr
+from .sanitize import sanitize_fragment
 
 MATH_SPAN = re.compile(r'<span class="math (inline|display)">\\[(\[](.*?)\\[)\]]</span>', re.S)
 XREF = re.compile(r'<a href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
@@ -59,13 +60,14 @@ def xref_text(ctx: RenderContext, target: str) -> str | None:
 
 
 def finish_question_html(fragment: str, ctx: RenderContext, chapter_folder: str) -> str:
+    """pandoc's fragment → the format's markup, then through the sanitizer: nothing else reaches an output."""
     html = MATH_SPAN.sub(lambda m: _math(m, ctx), fragment)
     html = XREF.sub(lambda m: _xref(m, ctx), html)
     html = PRE.sub(lambda m: _code(m, ctx), html)
     html = FIGURE.sub(lambda m: _figure(m, ctx), html)
     html = IMG.sub(lambda m: _img(m, ctx, chapter_folder), html)
     html = CLAIM.sub(_claim, html)
-    return html
+    return sanitize_fragment(html, ctx.target)
 
 
 def _math(m, ctx: RenderContext) -> str:
@@ -143,7 +145,7 @@ def _img(m, ctx: RenderContext, chapter_folder: str) -> str:
 def _claim(m) -> str:
     attrs, text = m.group(1), m.group(2)
     check = re.search(r'data-check="([^"]+)"', attrs) or re.search(r'data-from="([^"]+)"', attrs)
-    title = f' title="guarded by {check.group(1)}"' if check else ""
+    title = f' title="guarded by {check.group(1)}"' if check else ""  # pandoc escaped the value already
     return f'<span class="claim"{title}>{text}</span>'
 
 

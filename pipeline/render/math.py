@@ -159,7 +159,8 @@ def render_all(formulas: set, cache: MathCache, jobs: int, stats: dict | None = 
         stats["formulas_total"] = stats.get("formulas_total", 0) + len(formulas)
     if todo:
         if jobs > 1 and len(todo) > 50:
-            with ProcessPoolExecutor(max_workers=jobs) as ex:
+            from .lifeline import die_with_parent
+            with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as ex:
                 results = list(ex.map(_render_one, todo, chunksize=32))
         else:
             results = [_render_one(f) for f in todo]

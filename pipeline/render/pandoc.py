@@ -1,16 +1,26 @@
-"""Markdown → HTML fragments with pandoc: one pandoc call per batch, each fragment cached by content hash."""
+"""Markdown → HTML fragments with pandoc: one pandoc call per batch, each fragment cached by content hash.
+
+Raw HTML is off (`-raw_html-raw_attribute`): a `<script>` or a ```` ```{=html} ```` block in a body comes out as
+text, never as markup (the validator reports it, DL430/DL431). The batch is split at marker paragraphs that carry
+a random nonce, so no body can forge a marker and shift its neighbours' fragments.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import secrets
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-PANDOC_FROM = "markdown-auto_identifiers+tex_math_dollars"
+from .lifeline import die_with_parent
+
+PANDOC_FROM = "markdown-auto_identifiers+tex_math_dollars-raw_html-raw_attribute"
 PANDOC_ARGS = ["--mathjax", "--wrap=none", "--syntax-highlighting=none", "--section-divs=false"]
 MARKER = "DL500FRAGMENT"
+PANDOC_TIMEOUT_S = 600
 
 
 @lru_cache(maxsize=1)
@@ -57,16 +67,30 @@ def markdown_to_html(texts: list[str], cache: FragmentCache, stats: dict | None 
     return out  # type: ignore[return-value]
 
 
-def _convert_batch(texts: list[str]) -> list[str]:
+def run_pandoc(markdown: str) -> str:
+    """One pandoc process, killed with the build (a SIGKILLed build leaves no pandoc behind)."""
     import pypandoc
+    res = subprocess.run([pypandoc.get_pandoc_path(), "-f", PANDOC_FROM, "-t", "html5", *PANDOC_ARGS],
+                         input=markdown.encode("utf-8"), capture_output=True, timeout=PANDOC_TIMEOUT_S,
+                         preexec_fn=die_with_parent)
+    if res.returncode != 0:
+        raise RuntimeError(f"pandoc failed ({res.returncode}): {res.stderr.decode('utf-8', 'replace')[-500:]}")
+    return res.stdout.decode("utf-8")
+
+
+def _convert_batch(texts: list[str]) -> list[str]:
+    nonce = secrets.token_hex(8)
     parts = []
     for i, t in enumerate(texts):
-        parts.append(f"\n\n```{{=html}}\n<!--{MARKER}:{i}-->\n```\n\n")
+        parts.append(f"\n\n{MARKER}-{nonce}-{i}\n\n")
         parts.append(t)
-    html = pypandoc.convert_text("".join(parts), "html5", format=PANDOC_FROM, extra_args=PANDOC_ARGS)
-    pieces = re.split(rf"<!--{MARKER}:(\d+)-->\n?", html)
+    html = run_pandoc("".join(parts))
+    pieces = re.split(rf"<p>{MARKER}-{nonce}-(\d+)</p>\n?", html)
+    found = [int(i) for i in pieces[1::2]]
+    if found != list(range(len(texts))):
+        # A body swallowed the markers after it (an unclosed fence): convert each one alone, still correct.
+        return [run_pandoc(t).strip() + "\n" for t in texts]
     result = [""] * len(texts)
     for idx, chunk in zip(pieces[1::2], pieces[2::2]):
         result[int(idx)] = chunk.strip() + "\n"
     return result
-

@@ -23,6 +23,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from markupsafe import Markup
+
+from .lifeline import die_with_parent, forkserver_context
 from .pdf import (UNKNOWN_PAGE, normalise_bookmark_text, recto_chapters, render_edition_html, stamp_html,
                   stamp_pages)
 
@@ -61,7 +64,7 @@ def part_html(book, edition, meta, part: Part) -> str:
     """A part's HTML: independent of its start page and of every other part's pages (placeholders only)."""
     if part.chapter is None:
         def toc_link(anchor):
-            return f'href="xref:{anchor}" class="far"'
+            return Markup('href="xref:{}" class="far"').format(anchor)
         html = render_edition_html(book, edition, meta, front=True, body=False, toc_link=toc_link)
     else:
         ch = dataclasses.replace(part.chapter, body=far_links(part.chapter.body, part.ids))
@@ -136,13 +139,12 @@ def run_layouts(todo: list, root: Path, jobs: int) -> list:
     args = [(html, str(root), write) for html, write in todo]
     if jobs <= 1 or not args:
         return [_layout_job(a) for a in args]  # in this process: the single-process path (and its tests)
-    import multiprocessing as mp
     # forkserver with WeasyPrint preloaded: each part gets a fresh process (its own peak RSS, memory given back)
-    # that starts in milliseconds instead of re-importing WeasyPrint.
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["weasyprint", "pipeline.render.pdf"])
+    # that starts in milliseconds instead of re-importing WeasyPrint. Server and workers die with the build.
+    ctx = forkserver_context()
     order = sorted(range(len(args)), key=lambda i: -len(args[i][0]))  # largest first: better balance
-    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx, max_tasks_per_child=1) as ex:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx, max_tasks_per_child=1,
+                             initializer=die_with_parent) as ex:
         futures = {i: ex.submit(_layout_job, args[i]) for i in order}
         return [futures[i].result() for i in range(len(args))]
 
@@ -157,10 +159,8 @@ def run_stamps(htmls: list, root: Path, jobs: int) -> list:
     args = [(h, str(root)) for h in htmls]
     if jobs <= 1 or len(args) <= 1:
         return [_stamp_job(a) for a in args]
-    import multiprocessing as mp
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["weasyprint", "pipeline.render.pdf"])
-    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx) as ex:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=forkserver_context(),
+                             initializer=die_with_parent) as ex:
         return list(ex.map(_stamp_job, args))
 
 
@@ -341,9 +341,8 @@ def share_fonts(writer, cache: Path | None = None, jobs: int = 1, min_bytes: int
     todo = [(name, uses, (*files[name], gids | {0}, cache)) for name, (uses, gids) in sorted(groups.items())
             if len(uses) > 1 and name in files and gids]
     if jobs > 1 and len(todo) > 1:  # fontTools on a CJK font: ~1-3 s and ~200 MiB each, so in fresh workers
-        import multiprocessing as mp
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("forkserver"),
-                                 max_tasks_per_child=1) as ex:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=forkserver_context(),
+                                 max_tasks_per_child=1, initializer=die_with_parent) as ex:
             programs = list(ex.map(_subset_job, [args for _, _, args in todo]))
     else:
         programs = [_subset_font(*args) for _, _, args in todo]

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from .html import labels
 
@@ -28,8 +29,8 @@ def templates_dir() -> Path:
     return here
 
 
-def local_toc_link(anchor: str) -> str:
-    return f'href="#{anchor}"'
+def local_toc_link(anchor: str) -> Markup:
+    return Markup('href="#{}"').format(anchor)
 
 
 def render_edition_html(book, edition, meta: dict, *, chapters=None, front: bool = True, body: bool = True,
@@ -40,14 +41,16 @@ def render_edition_html(book, edition, meta: dict, *, chapters=None, front: bool
     gives the TOC entry's link attributes (href="#ID" in the single document, href="xref:ID" in the front part).
     `page_start` is no longer used by the parts (kept for callers that want a counter-reset).
     """
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=False)
-    css = (templates_dir() / "book.css").read_text("utf-8") + "\n" + meta.get("pygments_css", "")
+    # autoescape=True, not select_autoescape(["html"]): that matches names ending in .html, and ours end in .j2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True)
+    # The pipeline's own CSS and the assembled, sanitized chapter bodies are markup; every other value is text.
+    css = Markup((templates_dir() / "book.css").read_text("utf-8") + "\n" + meta.get("pygments_css", ""))
     lang = edition.lang
     cl = COVER_LABELS.get(lang, COVER_LABELS["en"])
     title = book.title.get(lang) or book.title.get(book.primary)
     subtitle = (book.meta.get("subtitle") or {}).get(lang, "") if isinstance(book.meta.get("subtitle"), dict) else ""
     widest = placeholder(meta)
-    chapters = [dataclasses.replace(ch, body=page_refs(ch.body, lang, widest))
+    chapters = [dataclasses.replace(ch, body=Markup(page_refs(ch.body, lang, widest)))
                 for ch in (edition.chapters if chapters is None else chapters)]
     return env.get_template("book.html.j2").render(
         lang=lang, title=title, subtitle=subtitle, css=css, pg_widest=widest,

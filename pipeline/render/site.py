@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ..model import Group, QuestionRef
 from . import math as mathr
 from .assemble import demote_headings, inline_title, pick_text, title_of
@@ -159,6 +161,29 @@ class MathRenderer:
 
 def attr(s: str) -> str:
     return htmllib.escape(s, quote=True)
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------------------
+
+# Inline scripts the site itself ships (none today: site.js is a file); each is allowed by its hash, nothing else.
+INLINE_SCRIPTS: tuple = ()
+
+
+def script_hash(source: str) -> str:
+    import base64
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(inline_scripts=INLINE_SCRIPTS) -> str:
+    """The policy every page carries in a <meta http-equiv>: scripts only from the site's own files (Pagefind
+    needs WebAssembly), no inline script but those shipped here by hash, no plugins, no base or form elsewhere.
+    Style attributes stay allowed: math images and pandoc's table widths size themselves with them, and the
+    sanitizer keeps only sizes and alignment there."""
+    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *(script_hash(s) for s in inline_scripts)])
+    return "; ".join([
+        "default-src 'none'", f"script-src {scripts}", "style-src 'self'", "style-src-attr 'unsafe-inline'",
+        "img-src 'self' data:", "font-src 'self'", "connect-src 'self'", "worker-src 'self'",
+        "form-action 'self'", "base-uri 'none'", "object-src 'none'"])
 
 
 # --- code colours in dark mode ---------------------------------------------------------------------------
@@ -322,8 +347,10 @@ class SiteBuilder:
     def __init__(self, book, langs, inputs, out_dir: Path, claims_paths=()):
         import jinja2
         self.book, self.langs, self.inputs, self.out = book, list(langs), inputs, Path(out_dir)
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+        # Every value is text unless the pipeline built it as markup (Markup: bodies, contents lists).
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+        self.env.globals["csp"] = content_security_policy()
         self.math = MathRenderer(inputs.math)
         self.claims = load_claims(claims_paths)
         self.question_cache: dict = {}  # (qid, lang) -> (input key, html, record)
@@ -403,12 +430,12 @@ class SiteBuilder:
         people = ", ".join(htmllib.escape(c) for c in text.contributors)
         credit = f'<span class="contributors">{lab["contributors"]}: {people}</span>' if people else ""
         note = f'<p class="note pending">{lab["pending"]}</p>' if fallback else ""
-        lang_attr = f' lang="{text.lang}"' if text.lang != lang else ""
+        lang_attr = f' lang="{attr(text.lang)}"' if text.lang != lang else ""
         switch = "".join(
             f'<a class="lang-switch" hreflang="{o}" lang="{o}" href="{ROOT}{o}/@PAGE:{ref.qid}@#{ref.qid}">'
             f'{site_labels(o)["lang_name"]}</a>' for o in self.langs if o != lang)
-        html = (f'<section class="question" id="{ref.qid}"{lang_attr}>\n'
-                f'<h3 class="question-title"><a class="number" href="#{ref.qid}" title="{attr(lab["permalink"])}">'
+        html = (f'<section class="question" id="{attr(ref.qid)}"{lang_attr}>\n'
+                f'<h3 class="question-title"><a class="number" href="#{attr(ref.qid)}" title="{attr(lab["permalink"])}">'
                 f'{ref.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
                 f'</section>\n')
         record = {"url": f"{lang}/@PAGE:{ref.qid}@#{ref.qid}", "language": lang,
@@ -437,13 +464,13 @@ class SiteBuilder:
         next_page = self.pages[idx + 1] if idx + 1 < len(self.pages) else None
         tpl = self.env.get_template("page.html.j2")
         html = tpl.render(
-            lang=lang, lab=lab, book_title=htmllib.escape(title_of(self.book.title, lang, self.book.primary)),
-            title=htmllib.escape(title_of(page.title, lang, self.book.primary)),
+            lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
+            title=title_of(page.title, lang, self.book.primary),
             heading_label=(lab["chapter"].format(page.chapter.number) if page.section is None else page.number),
             chapter_label=lab["chapter"].format(page.chapter.number),
-            chapter_title=htmllib.escape(title_of(page.chapter.title, lang, self.book.primary)),
-            is_section=page.section is not None, section_id=page.section.gid if page.section else "", body=body,
-            toc=self._toc(lang, page),
+            chapter_title=title_of(page.chapter.title, lang, self.book.primary),
+            is_section=page.section is not None, section_id=page.section.gid if page.section else "", body=Markup(body),
+            toc=Markup(self._toc(lang, page)),
             prev=self._neighbour(prev_page, lang), next=self._neighbour(next_page, lang),
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{page_url(o, page.key)}"}
                     for o in self.langs if o != lang],
@@ -481,7 +508,7 @@ class SiteBuilder:
             return None
         label = (site_labels(lang)["chapter"].format(page.chapter.number) if page.section is None else page.number)
         return {"href": f"{ROOT}{page_url(lang, page.key)}", "label": label,
-                "title": htmllib.escape(title_of(page.title, lang, self.book.primary))}
+                "title": title_of(page.title, lang, self.book.primary)}
 
     def _toc(self, lang, page) -> str:
         lab = site_labels(lang)
@@ -593,10 +620,10 @@ class SiteBuilder:
             page = next(p for p in self.pages if p.chapter is ch)
             chapters.append({"href": f"{ROOT}{page_url(lang, ch.cid + '/')}",
                              "label": lab["chapter"].format(ch.number),
-                             "title": htmllib.escape(title_of(ch.title, lang, self.book.primary)),
-                             "items": self._toc_items(ch.items, lang, page)})
+                             "title": title_of(ch.title, lang, self.book.primary),
+                             "items": Markup(self._toc_items(ch.items, lang, page))})
         html = self.env.get_template("contents.html.j2").render(
-            lang=lang, lab=lab, book_title=htmllib.escape(title_of(self.book.title, lang, self.book.primary)),
+            lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
             chapters=chapters, meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled,
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{o}/"}
                     for o in self.langs if o != lang])
@@ -605,7 +632,7 @@ class SiteBuilder:
     def render_search_page(self, lang: str) -> str:
         lab = site_labels(lang)
         html = self.env.get_template("search.html.j2").render(
-            lang=lang, lab=lab, book_title=htmllib.escape(title_of(self.book.title, lang, self.book.primary)),
+            lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
             meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled,
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{o}/search/"}
                     for o in self.langs if o != lang])
@@ -613,11 +640,11 @@ class SiteBuilder:
 
     def render_home(self) -> str:
         editions = [{"lang": lang, "name": site_labels(lang)["lang_name"], "href": f"{lang}/",
-                     "title": htmllib.escape(title_of(self.book.title, lang, self.book.primary))}
+                     "title": title_of(self.book.title, lang, self.book.primary)}
                     for lang in self.langs]
         html = self.env.get_template("home.html.j2").render(
             lang=self.book.primary, editions=editions, meta=self.inputs.meta, live_reload=self.live_reload,
-            book_title=htmllib.escape(title_of(self.book.title, self.book.primary, self.book.primary)))
+            book_title=title_of(self.book.title, self.book.primary, self.book.primary))
         return self.finish(html, "")
 
     def _write_redirects(self, lang) -> list:
@@ -626,9 +653,11 @@ class SiteBuilder:
         for page in self.pages:
             for ref in _questions(page.items):
                 target = relative(f"{lang}/q/{ref.qid}/", page_url(lang, page.key)) + f"#{ref.qid}"
-                html = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{ref.qid}</title>'
-                        f'<meta http-equiv="refresh" content="0; url={target}"><link rel="canonical" '
-                        f'href="{target}"><a href="{target}">{ref.number}</a></html>\n')
+                html = (f'<!doctype html><html lang="{attr(lang)}"><meta charset="utf-8">'
+                        f'<meta http-equiv="Content-Security-Policy" content="{attr(content_security_policy())}">'
+                        f'<title>{htmllib.escape(ref.qid)}</title>'
+                        f'<meta http-equiv="refresh" content="0; url={attr(target)}"><link rel="canonical" '
+                        f'href="{attr(target)}"><a href="{attr(target)}">{ref.number}</a></html>\n')
                 written += self._write(self.out / lang / "q" / ref.qid / "index.html", html)
         return written
 
@@ -710,8 +739,9 @@ def write_search_index(records: list, site: Path) -> None:
                 f'<span data-pagefind-meta="number[data-n]" data-n="{attr(r["meta"]["number"])}"></span>'
                 f'<p>{htmllib.escape(r["content"])}</p></body></html>', "utf-8")
         out = Path(tmp) / "pagefind"
+        from .lifeline import die_with_parent
         res = subprocess.run([str(exe), "--site", str(src), "--output-path", str(out), "--silent"],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, preexec_fn=die_with_parent)
         if res.returncode != 0:
             raise RuntimeError(f"pagefind failed: {res.stderr.strip()[-500:]}")
         final, old = site / "pagefind", site / ".pagefind.old"

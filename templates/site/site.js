@@ -19,6 +19,18 @@
     return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
 
+  // Pagefind's excerpt is HTML with <mark> around the hits: keep the marks, show everything else as text.
+  // DOMParser builds an inert document (no script runs, no image loads).
+  function safeExcerpt(html) {
+    var doc = new DOMParser().parseFromString("<body>" + String(html || ""), "text/html");
+    var out = "";
+    doc.body.childNodes.forEach(function (n) {
+      var text = escapeHtml(n.textContent || "");
+      out += (n.nodeType === 1 && n.tagName === "MARK") ? "<mark>" + text + "</mark>" : text;
+    });
+    return out;
+  }
+
   function search(q, box, limit) {
     if (!q.trim()) { box.hidden = true; box.innerHTML = ""; return Promise.resolve(); }
     return loadPagefind().then(function (pf) { return pf.debouncedSearch(q, {}, 120); }).then(function (res) {
@@ -29,7 +41,7 @@
           box.innerHTML = "<ol>" + items.map(function (d) {
             var url = root + String(d.meta.target || d.url).replace(/^\/+/, "");
             return "<li><a href=\"" + escapeHtml(url) + "\"><span class=\"number\">" + escapeHtml(d.meta.number || "") +
-              "</span> " + escapeHtml(d.meta.title || "") + "</a><p>" + d.excerpt + "</p></li>";
+              "</span> " + escapeHtml(d.meta.title || "") + "</a><p>" + safeExcerpt(d.excerpt) + "</p></li>";
           }).join("") + "</ol>";
         }
         box.hidden = false;
