@@ -34,11 +34,6 @@ def infonce_bound_nats(device):
     return math.log(4096)
 
 
-def infonce_chance_loss(device):
-    """InfoNCE loss of an encoder that scores all 4096 candidates alike: log N."""
-    logits = torch.zeros(1, 4096)
-    return torch.nn.functional.cross_entropy(logits, torch.tensor([0])).item()
-
 
 def mi_binary_channel_bits(device):
     """I(X; Y) for X uniform on {0, 1} sent through a channel that flips it with probability 0.1: 1 -
