@@ -64,11 +64,27 @@ def cmd_check(args) -> int:
 
 def cmd_claims(args) -> int:
     from .claims import run_claims
+    from .claims.memo import remember, replay
+    from .diagnostics import Diagnostic
+    from .load import find_book_root
+    root = find_book_root(Path(args.path))
+    memo_ok = root is not None and not (args.no_cache or args.update_outputs or args.verify_cache)
+    options = {"device": args.device, "require": args.require, "require_sandbox": args.require_sandbox,
+               "jobs": args.jobs, "gpu": os.path.exists("/dev/nvidiactl")}
+    hit = replay(root, options) if memo_ok else None
+    if hit is not None:
+        diags = [Diagnostic(**d) for d in hit[0]]
+        emit(diags, args.format, args.quiet)
+        if not args.quiet:
+            sys.stdout.write(hit[1] + "\n")
+        return EXIT_ERRORS if has_errors(diags) else EXIT_OK
     book, diags = load_or_exit(args.path, args.format)
     result = run_claims(book, device=args.device, jobs=args.jobs, require_cuda=args.require == "cuda",
                         use_cache=not args.no_cache, quiet=args.quiet, update_outputs=args.update_outputs,
                         require_sandbox=args.require_sandbox, verify_cache=args.verify_cache)
     diags = [d for d in diags if d.severity == "error"] + result.diagnostics
+    if memo_ok and not has_errors(diags):  # a failure may depend on the machine (a timeout): always re-run it
+        remember(book.root, book.checks_dir, options, diags, result)
     emit(diags, args.format, args.quiet)
     if not args.quiet:
         sys.stdout.write(result.summary() + "\n")

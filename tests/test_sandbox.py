@@ -248,3 +248,21 @@ def test_figure_scripts_run_in_the_sandbox_not_in_the_pipeline(book, tmp_path):
     assert "sandbox" in errors[("ch02", "figures/evil.svg")]
     assert "DL500_FIGURE_RAN_HERE" not in os.environ
     assert not Path(os.path.expanduser("~/.dl500-pwned-by-figure")).exists()
+
+
+def test_unchanged_book_replays_without_torch_or_a_worker(book, capsys):
+    import subprocess
+    import sys
+    rc, _, err = run_cli(capsys, "claims", ".", "--device", "cpu")
+    assert rc == 0, err
+    probe = ("import sys; from pipeline.cli import main; rc = main(['claims', '.', '--device', 'cpu']); "
+             "print('torch' in sys.modules, 'numpy' in sys.modules, rc)")
+    import pipeline
+    env = dict(os.environ, PYTHONPATH=str(Path(pipeline.__file__).resolve().parents[1]))  # this copy of the code
+    r = subprocess.run([sys.executable, "-c", probe], cwd=book, capture_output=True, text=True, timeout=120, env=env)
+    assert "nothing changed since the last run: 0 task(s) run" in r.stdout
+    assert r.stdout.strip().splitlines()[-1] == "False False 0"
+    # Any byte of the text changes the key: the next run compares again and finds the wrong number.
+    patch_file(book, "source/ch02/conv-params.zh.md", "[73,856]", "[73,855]")
+    r = subprocess.run([sys.executable, "-c", probe], cwd=book, capture_output=True, text=True, timeout=300, env=env)
+    assert "DL701" in r.stderr and r.stdout.strip().splitlines()[-1].endswith(" 1")

@@ -91,9 +91,11 @@ def cache_dir(book) -> Path:
     return book.root.parent / ".dl500-cache"
 
 
-def check_key(book, name: str, device: str) -> str:
+def check_key(book, name: str, device: str, hashes: dict | None = None) -> str:
+    """Cache key of a check's result: its module and everything it imports, the device, the library versions."""
     module, func = name.split(".", 1)
-    h = hashlib.sha256(f"check\0{module_hash(book.checks_dir, module)}\0{func}\0{device}\0{versions()}".encode())
+    mh = hashes[module] if hashes is not None and module in hashes else module_hash(book.checks_dir, module)
+    h = hashlib.sha256(f"check\0{mh}\0{func}\0{device}\0{versions()}".encode())
     return "c-" + h.hexdigest()[:32]
 
 
@@ -245,7 +247,8 @@ VOLATILE = ("id", "cpu_seconds", "peak_rss_mb", "strays", "violations", "stderr"
 
 def _run_checks(book, cited, devices, cache, pool, limits, res, quiet) -> dict:
     """(check name, device) -> reply dict (status ok/error/timeout/memory/crash/violation/…)."""
-    wanted = [((name, dev), (name, dev, check_key(book, name, dev))) for name in cited for dev in devices]
+    hashes = {m: module_hash(book.checks_dir, m) for m in {name.split(".", 1)[0] for name in cited}}
+    wanted = [((name, dev), (name, dev, check_key(book, name, dev, hashes))) for name in cited for dev in devices]
     out, todo = _split_by_cache(wanted, cache, res, pool is not None)
     if not todo:
         return out
