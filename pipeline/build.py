@@ -288,6 +288,7 @@ def build_locked(book, diags, args, out_dir: Path, progress) -> int:
     last = cache_dir / "last-build.json"
     previous = _read_json(last)
     if previous.get("key") == fingerprint and all(Path(p).is_file() for p in previous.get("outputs", [])):
+        OutputSet(out_dir).remove_leftovers()  # what a killed build left: the lock is ours, nothing is in use
         for p in previous["outputs"]:
             print(display_path(Path(p), book.root))
         progress.stage("done: nothing changed since the last build (inputs fingerprint matches)")
