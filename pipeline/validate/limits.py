@@ -39,8 +39,8 @@ def real_path_inside(path: Path, root: Path):
     where reason is 'loop', 'missing' or 'outside'."""
     try:
         real = Path(os.path.realpath(path, strict=True))
-    except OSError as e:
-        return None, "loop" if e.errno == errno.ELOOP else "missing"
+    except (OSError, ValueError) as e:
+        return None, "loop" if getattr(e, "errno", None) == errno.ELOOP else "missing"
     if not real.is_relative_to(Path(os.path.realpath(root))):
         return None, "outside"
     return real, None
