@@ -266,3 +266,29 @@ def test_unchanged_book_replays_without_torch_or_a_worker(book, capsys):
     patch_file(book, "source/ch02/conv-params.zh.md", "[73,856]", "[73,855]")
     r = subprocess.run([sys.executable, "-c", probe], cwd=book, capture_output=True, text=True, timeout=300, env=env)
     assert "DL701" in r.stderr and r.stdout.strip().splitlines()[-1].endswith(" 1")
+
+
+def _spin(seconds: float) -> None:
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_time_limit_counts_cpu_time_so_a_busy_machine_does_not_fail_a_check(book, capsys):
+    """A check that needs 1.2 s of CPU under a 2 s limit passes while four busy loops slow it down in wall time."""
+    import multiprocessing
+    patch_file(book, "checks/act.py", "import math\n", "import math\nimport time\n\n\ndef burn(device):\n"
+               "    t = time.process_time()\n    while time.process_time() - t < 1.2:\n        pass\n    return 1\n")
+    patch_file(book, "source/ch02/conv-params.zh.md", "个参数。", "个参数。烧：[1]{.claim check=\"act.burn\"}。")
+    patch_file(book, "source/book.yaml", "chapters:", "options: {claim_timeout: 2}\nchapters:")
+    hogs = [multiprocessing.Process(target=_spin, args=(8.0,)) for _ in range(4)]
+    for h in hogs:
+        h.start()
+    try:
+        rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet", "--jobs", "1")
+    finally:
+        for h in hogs:
+            h.terminate()
+            h.join()
+    assert rc == 0, diags
