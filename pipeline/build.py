@@ -376,6 +376,14 @@ def render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs,
             if not (target.is_file() and target.read_bytes() == data):
                 atomic_write(target, data)
             written.append(target)
+        if "anki" in formats:
+            progress.stage(f"anki {lang}")
+            from .render.anki import write_anki
+            data = write_anki(book, lang, fragments, ids, figures, static, meta)
+            target = stage_dir / lang / "dl500.apkg"
+            if not (target.is_file() and target.read_bytes() == data):
+                atomic_write(target, data)
+            written.append(target)
 
     if pdf_jobs:
         os.environ["SOURCE_DATE_EPOCH"] = meta["epoch"]
