@@ -42,6 +42,21 @@ def served(tmp_path_factory):
     server.server_close()
 
 
+def serve(site: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+@pytest.fixture(scope="module")
+def served_split(tmp_path_factory):
+    """The minimal book with one page per section: its chapter pages list the sections' questions."""
+    server, url = serve(build_site(copy_fixture("minimal", tmp_path_factory.mktemp("split") / "book"), page_limit=100))
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
@@ -106,4 +121,33 @@ def test_dark_mode_and_print(served, browser, shots):
     assert bg != "rgb(253, 253, 252)"
     page.emulate_media(media="print")
     assert page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
+    ctx.close()
+
+
+# Lists whose items carry their own derived number must not add the list's numbering on top ("1. 1.1.1").
+DOUBLE_NUMBERED = """() => [...document.querySelectorAll('li')].filter(li => li.querySelector(':scope > a > .number, :scope > h3 .number')
+  && getComputedStyle(li).display === 'list-item' && getComputedStyle(li).listStyleType !== 'none').length"""
+
+
+@pytest.mark.parametrize("path", ["zh/basics/", "en/basics/", "zh/", "en/basics/activations/"])
+def test_numbers_are_shown_once(served_split, browser, path):
+    page = browser.new_page()
+    page.goto(served_split + path)
+    assert page.locator("li .number").count() > 0
+    assert page.evaluate(DOUBLE_NUMBERED) == 0
+    page.close()
+
+
+def test_question_address_is_never_a_blank_page(served, browser):
+    """What the address shows before it moves on: the question's number and title, styled like the site."""
+    import re
+    import urllib.request
+    url = served + "zh/q/sigmoid-grad/"
+    held = re.sub(r'<meta http-equiv="refresh"[^>]*>', "", urllib.request.urlopen(url).read().decode("utf-8"))
+    ctx = browser.new_context(java_script_enabled=False, viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+    page.route(url, lambda route: route.fulfill(body=held, content_type="text/html; charset=utf-8"))
+    page.goto(url)
+    assert "1.1.1" in page.inner_text("main")
+    assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == "rgb(253, 253, 252)"
     ctx.close()

@@ -648,17 +648,24 @@ class SiteBuilder:
         return self.finish(html, "")
 
     def _write_redirects(self, lang) -> list:
-        """<lang>/q/<id>/: a stable address for each question whatever chapter or page it moves to (no script)."""
+        """<lang>/q/<id>/: a stable address for each question whatever chapter or page it moves to (no script).
+        The page is styled and names the question, so the moment before the refresh is not a blank screen."""
         written = []
         for page in self.pages:
             for ref in _questions(page.items):
-                target = relative(f"{lang}/q/{ref.qid}/", page_url(lang, page.key)) + f"#{ref.qid}"
-                html = (f'<!doctype html><html lang="{attr(lang)}"><meta charset="utf-8">'
+                here = f"{lang}/q/{ref.qid}/"
+                target = relative(here, page_url(lang, page.key)) + f"#{ref.qid}"
+                rec = self._question(ref, lang, page)[2]
+                title = rec["meta"]["title"] if rec else ref.qid
+                html = (f'<!doctype html><html lang="{attr(lang)}"><head><meta charset="utf-8">'
                         f'<meta http-equiv="Content-Security-Policy" content="{attr(content_security_policy())}">'
-                        f'<title>{htmllib.escape(ref.qid)}</title>'
+                        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                        f'<title>{htmllib.escape(ref.number)} {htmllib.escape(title)}</title>'
                         f'<meta http-equiv="refresh" content="0; url={attr(target)}"><link rel="canonical" '
-                        f'href="{attr(target)}"><a href="{attr(target)}">{ref.number}</a></html>\n')
-                written += self._write(self.out / lang / "q" / ref.qid / "index.html", html)
+                        f'href="{attr(target)}"><link rel="stylesheet" href="{attr(relative(here, "assets/site.css"))}">'
+                        f'</head><body><main class="redirect"><p><a href="{attr(target)}"><span class="number">'
+                        f'{htmllib.escape(ref.number)}</span> {htmllib.escape(title)}</a></p></main></body></html>\n')
+                written += self._write(self.out / here / "index.html", html)
         return written
 
     def _write_assets(self) -> list:
