@@ -67,7 +67,10 @@ def render_fragments(book, texts: dict, cache_dir: Path, stats: dict) -> dict:
     for k in keys:
         sources += [texts[k].title, texts[k].body]
     html = markdown_to_html(sources, FragmentCache(cache_dir / "pandoc"), stats)
-    return {k: (html[2 * i], html[2 * i + 1]) for i, k in enumerate(keys)}
+    # The typography pass (quotes, numbers with units) once per fragment, in the language of its text.
+    from .render.typography import typeset_html
+    return {k: (typeset_html(html[2 * i], texts[k].lang), typeset_html(html[2 * i + 1], texts[k].lang))
+            for i, k in enumerate(keys)}
 
 
 def collect_formulas(fragments: dict) -> set:
