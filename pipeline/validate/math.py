@@ -7,6 +7,8 @@ import re
 from ..diagnostics import diag
 
 BEGIN_END = re.compile(r"\\(begin|end)\{([^}]*)\}")
+# Chinese characters and full-width punctuation: the math renderers draw them as empty boxes (also in \text{}).
+HAN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def check(book, body_of) -> list:
@@ -30,6 +32,10 @@ def span_diagnostics(rel: str, span) -> list:
 
 def tex_diagnostics(rel: str, line: int, col: int, tex: str) -> list:
     out = []
+    if HAN.search(tex):
+        out.append(diag("DL506", rel, line, col, f"Chinese characters inside math are drawn as empty boxes: "
+                        f"'{_short(tex)}'", "use a symbol in the formula and say in the prose what it means; "
+                        "\\text{} in English is fine"))
     depth = 0
     i = 0
     while i < len(tex):
