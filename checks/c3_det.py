@@ -1,9 +1,8 @@
-"""Checks for the chapter 8 (object detection, tracking, 3D, OCR) questions added by helper C3."""
+"""Checks for the chapter 8 (object detection, tracking, 3D, OCR) questions."""
 
 import itertools
 import math
 
-import numpy as np
 import torch
 from torch import nn
 

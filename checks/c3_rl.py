@@ -1,6 +1,5 @@
-"""Checks for chapter 10 (reinforcement learning) questions added or corrected by helper C3."""
+"""Checks for chapter 10 (reinforcement learning) questions."""
 
-import math
 
 import numpy as np
 import torch

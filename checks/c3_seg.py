@@ -1,4 +1,4 @@
-"""Checks for chapter 9 (segmentation) questions added or corrected by helper C3."""
+"""Checks for chapter 9 (segmentation) questions."""
 
 import torch
 from torch import nn

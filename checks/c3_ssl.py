@@ -1,4 +1,4 @@
-"""Checks for the self-supervised and contrastive learning questions of chapter 11 (helper C3)."""
+"""Checks for the self-supervised and contrastive learning questions of chapter 11."""
 
 import math
 
