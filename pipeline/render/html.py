@@ -149,5 +149,38 @@ def _claim(m) -> str:
     return f'<span class="claim"{title}>{text}</span>'
 
 
+CODE_BACKGROUND = "#f6f8fa"  # pre's background in book.css, the EPUB and the site's light theme
+
+
+def contrast_safe_style():
+    """The code highlighting colours: every token colour has a WCAG contrast of at least 4.5:1 (AA, normal
+    text) on CODE_BACKGROUND; tests/test_accessibility.py computes it for every token type. Pygments' "friendly"
+    fails (Ace: 965 colour-contrast violations on its #f0f0f0)."""
+    from pygments.style import Style
+    from pygments.token import (Comment, Error, Generic, Keyword, Name, Number, Operator, Punctuation, String,
+                                Text, Token)
+
+    class ContrastSafeStyle(Style):
+        name = "dl500-contrast"
+        background_color = CODE_BACKGROUND
+        highlight_color = "#fff8c5"
+        styles = {
+            Token: "#1f2328", Text: "#1f2328", Punctuation: "#1f2328", Operator: "#1f2328",
+            Comment: "italic #57606a", Comment.Preproc: "noitalic #8a3c00", Comment.Special: "#57606a",
+            Keyword: "bold #b31d28", Keyword.Constant: "#0550ae", Keyword.Type: "#8a3c00", Operator.Word: "bold #b31d28",
+            Name.Builtin: "#0550ae", Name.Function: "#6639ba", Name.Class: "bold #8a3c00", Name.Namespace: "#8a3c00",
+            Name.Decorator: "#6639ba", Name.Exception: "#8a3c00", Name.Variable: "#953800", Name.Constant: "#0550ae",
+            Name.Attribute: "#0550ae", Name.Tag: "#116329", Name.Entity: "#6639ba", Name.Label: "#8a3c00",
+            String: "#0a3069", String.Doc: "italic #0a3069", String.Escape: "bold #8a3c00",
+            String.Interpol: "#8a3c00", String.Regex: "#116329", String.Symbol: "#0550ae", Number: "#0550ae",
+            Generic.Heading: "bold #0550ae", Generic.Subheading: "bold #6639ba", Generic.Deleted: "#82071e",
+            Generic.Inserted: "#116329", Generic.Error: "#82071e", Generic.Emph: "italic", Generic.Strong: "bold",
+            Generic.Prompt: "bold #57606a", Generic.Output: "#1f2328", Generic.Traceback: "#82071e",
+            Error: "#82071e",
+        }
+
+    return ContrastSafeStyle
+
+
 def pygments_css() -> str:
-    return HtmlFormatter(style="friendly").get_style_defs(".highlight")
+    return HtmlFormatter(style=contrast_safe_style()).get_style_defs(".highlight")
