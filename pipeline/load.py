@@ -6,6 +6,7 @@ import json
 import os
 import re
 import stat
+import warnings
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -82,7 +83,9 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
     if shape:
         return None, shape
     try:
-        data = _yaml().load(text)
+        with warnings.catch_warnings():  # ruamel warns on stderr about a reused anchor: valid YAML, not ours to print
+            warnings.simplefilter("ignore")
+            data = _yaml().load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset

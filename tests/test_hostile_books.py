@@ -189,6 +189,16 @@ def test_hostile_front_matter_cache_file_is_ignored(book, capsys, content):
     assert time.monotonic() - start < TIME_LIMIT_S
 
 
+def test_reused_yaml_anchor_prints_no_warning(book, capsys):
+    """Only cli.py prints: ruamel's ReusedAnchorWarning would reach stderr through the warnings module."""
+    import warnings
+    patch_file(book, Q3, "contributors: [王五-某研究院]", "contributors: &a [王五-某研究院]\ntags: &a [x]")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        diagnostics_json(capsys, "check", ".", "--no-claims")
+    assert not [w for w in caught if "anchor" in str(w.message)]
+
+
 def _validate(book):
     from pipeline.validate import validate
     return validate(book)

@@ -209,9 +209,17 @@ MUTATORS = {f.__name__: f for f in (flip_bytes, insert_token, delete_or_duplicat
                                     change_chapter_list)}
 
 
-def make_book(tmp: Path) -> Path:
+def make_book(tmp: Path, project: Path = FIXTURE) -> Path:
+    """A copy of a project's source/ (and checks/ and the front-matter cache, when it has them) under tmp."""
     root = tmp / "book"
-    shutil.copytree(FIXTURE, root)
+    skip = shutil.ignore_patterns("build", ".dl500-cache", "__pycache__")
+    for part in ("source", "checks"):
+        if (project / part).is_dir():
+            shutil.copytree(project / part, root / part, ignore=skip)
+    cache = project / ".dl500-cache" / "frontmatter.json"
+    if cache.is_file():
+        (root / ".dl500-cache").mkdir()
+        shutil.copyfile(cache, root / ".dl500-cache" / "frontmatter.json")
     return root
 
 
