@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "DL431": "raw output block ({=html}, {=latex} …)",
     "DL432": "unsafe attribute in an attribute list",
     "DL433": "SVG image that could run script",
+    "DL450": "image without alt text",
     "DL420": "link or image with a scheme that is not allowed",
     "DL421": "link or image to an absolute filesystem path",
     "DL422": "link leaves the book folder",

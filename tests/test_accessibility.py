@@ -52,3 +52,24 @@ def test_stylesheet_uses_the_code_background_everywhere():
     book_css = (templates_dir() / "book.css").read_text("utf-8")
     for sheet in (EPUB_CSS, book_css):
         assert f"background: {CODE_BACKGROUND}" in sheet
+
+
+# ---- images say what they show (DL450) --------------------------------------------------------------------------
+
+def test_image_without_alt_is_an_error_at_its_line(book, capsys):
+    from conftest import diagnostics_json, patch_file
+    patch_file(book, "source/ch01/relu-why.zh.md", "ReLU 的导数", "![](relu.svg)\n\nReLU 的导数")
+    patch_file(book, "source/ch01/relu.svg", None, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    rc, diags = diagnostics_json(capsys, "check", ".")
+    hits = [d for d in diags if d["code"] == "DL450"]
+    assert rc != 0 and len(hits) == 1
+    assert hits[0]["file"].endswith("relu-why.zh.md") and hits[0]["line"] == 7 and hits[0]["col"] == 1
+    assert hits[0]["hint"]
+
+
+def test_image_with_alt_passes(book, capsys):
+    from conftest import diagnostics_json, patch_file
+    patch_file(book, "source/ch01/relu-why.zh.md", "ReLU 的导数", "![ReLU 的图像](relu.svg)\n\nReLU 的导数")
+    patch_file(book, "source/ch01/relu.svg", None, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    _, diags = diagnostics_json(capsys, "check", ".")
+    assert not [d for d in diags if d["code"] == "DL450"]

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from ..markdown import Body
 from . import contributors, glossary, links, math, numbering, outline, pairs, reviews, tags
-from . import markup
+from . import accessibility, markup
 
 
 @lru_cache(maxsize=4096)
@@ -22,6 +22,7 @@ def parsed_body(qt) -> Body:
 FAMILIES = (outline.check, numbering.check, links.check, math.check, contributors.check, tags.check, reviews.check,
             glossary.check, pairs.check)
 FAMILIES += (markup.check,)  # raw HTML and unsafe attributes (DL430-DL432)
+FAMILIES += (accessibility.check,)  # images without alt text (DL450)
 
 
 def validate(book, only_files: set | None = None) -> list:
