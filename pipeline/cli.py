@@ -219,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--chapters", help="chapter numbers to take, e.g. 1-18 or 1,3,5")
     i.add_argument("--variants", help="YAML mapping chapter number -> folder, for doubled chapters")
     i.add_argument("--update", action="store_true", help="re-import into an existing tree, keeping its ids")
+    i.add_argument("--dry-run", action="store_true",
+                   help="print what would be created, updated, deleted or is in conflict; write nothing")
+    i.add_argument("--resolve", choices=["mine", "legacy"],
+                   help="with --update, for files both sides changed: keep the edited file (mine) or take the "
+                        "legacy text (legacy); default: stop and list them")
     i.add_argument("-q", "--quiet", action="store_true")
     i.set_defaults(func=cmd_import)
     return p

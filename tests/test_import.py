@@ -14,7 +14,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.load import load_book
 from pipeline.markdown import Body, headings
-from pipeline.model import iter_question_refs, source_hash
+from pipeline.model import iter_groups, iter_question_refs, source_hash
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -57,6 +57,7 @@ CASES = {
     "basic": ("legacy_basic", []),
     "basic-variant": ("legacy_basic", ["--chapters", "2-3,19", "--variants", "VARIANTS"]),
     "small": ("legacy_small", []),
+    "defects": ("legacy_defects", []),
 }
 
 
@@ -140,7 +141,7 @@ def _is_intro(out: Path, qid: str) -> bool:
 @pytest.mark.parametrize("legacy_rel,folder", [
     ("ch01_数学基础/第一章_数学基础.md", "ch01-mathematical-basis"),
     ("ch02_机器学习基础/ch2.md", "ch02-machine-learning-basics"),
-    ("ch03_神经网络基础/第三章_神经网络基础.md", "ch03"),
+    ("ch03_神经网络基础/第三章_神经网络基础.md", "ch03-shenjing-wangluo-jichu"),
 ])
 def test_chinese_text_is_preserved(basic, legacy_rel, folder):
     legacy = (FIXTURES / "legacy_basic" / legacy_rel).read_text("utf-8-sig")
@@ -194,7 +195,7 @@ def test_update_keeps_ids_when_legacy_changes(tmp_path):
     assert {t: after[t] for t in before} == before
     assert "新加的一个问题？" in after
     book, diags = load_book(out)
-    ch = next(c for c in book.chapters if c.folder == "ch03")
+    ch = next(c for c in book.chapters if c.folder == "ch03-shenjing-wangluo-jichu")
     assert [r.number for r in iter_question_refs(ch.items)] == ["3.1", "3.2", "3.3"]
     assert not [d for d in diags if d.code.startswith("DL1")]
 
@@ -203,7 +204,7 @@ def test_update_keeps_an_id_renamed_by_hand(tmp_path):
     out = tmp_path / "book"
     assert run_import(FIXTURES / "legacy_basic", out) == 0
     old = outline_ids(out)["感知机是什么？"]
-    folder = out / "ch03"
+    folder = out / "ch03-shenjing-wangluo-jichu"
     for f in folder.glob(f"{old}.*.md"):
         f.rename(folder / f.name.replace(old, "perceptron"))
         (folder / f.name.replace(old, "perceptron")).write_text(
@@ -298,6 +299,167 @@ def test_build_of_an_imported_book(basic, tmp_path, capsys):
     for lang in ("zh", "en"):
         assert (out / lang / "dl500.pdf").stat().st_size > 0
         assert (out / lang / "dl500.epub").stat().st_size > 0
+
+
+# --- readable ids ----------------------------------------------------------------------------------------
+
+HASH_ID = re.compile(r"^(?:[qs]-[0-9a-f]{8}|ch\d+)(?:-\d+)?$")
+
+
+@pytest.mark.parametrize("fixture", ["legacy_basic", "legacy_small", "legacy_defects"])
+def test_ids_are_readable_wherever_there_is_a_title(fixture, tmp_path):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / fixture, out) == 0
+    book, _ = load_book(out)
+    data = json.loads((out / "import-map.json").read_text("utf-8"))
+    assert not [c["id"] for c in data["chapters"] if HASH_ID.match(c["id"])]
+    titled = []
+    for ch in book.chapters:
+        for g in iter_groups(ch.items):
+            titled.append((g.gid, g.title["zh"]))
+        for ref in iter_question_refs(ch.items):
+            titled.append((ref.qid, book.text(ref.qid, "zh").title))
+    hashed = [(i, t) for i, t in titled if HASH_ID.match(i) and re.search(r"[A-Za-z\u4e00-\u9fff]", t)
+              and t != "（无标题）"]
+    assert hashed == []
+
+
+def test_chinese_only_chapters_take_an_acronym_or_pinyin(tmp_path):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_defects", out) == 0
+    data = json.loads((out / "import-map.json").read_text("utf-8"))
+    assert [(c["id"], c["folder"]) for c in data["chapters"]] == [("cnn", "ch04-cnn"), ("rnn", "ch05-rnn")]
+    ids = {e["id"] for e in data["entries"]}
+    assert {"1x1-juanji", "resnet-vgg", "rnn-tidu-xiaoshi", "cnn-intro"} <= ids
+
+
+def test_reimport_of_the_defects_fixture_changes_no_id(tmp_path):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_defects", out) == 0
+    before = tree_bytes(out)
+    assert run_import(FIXTURES / "legacy_defects", out, "--update") == 0
+    assert tree_bytes(out) == before
+
+
+def set_map_id(out: Path, old: str, new: str) -> None:
+    path = out / "import-map.json"
+    data = json.loads(path.read_text("utf-8"))
+    for e in data["entries"]:
+        if e["id"] == old and e["kind"] != "inner-heading":
+            e["id"] = new
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+
+
+def test_import_map_overrides_an_id(tmp_path):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_small", out) == 0
+    old = outline_ids(out)["卷积层做什么？"]
+    set_map_id(out, old, "what-a-conv-layer-does")
+    assert run_import(FIXTURES / "legacy_small", out, "--update") == 0
+    assert outline_ids(out)["卷积层做什么？"] == "what-a-conv-layer-does"
+    folder = out / "ch05-juanji-wangluo"
+    assert not list(folder.glob(f"{old}.*")) and (folder / "what-a-conv-layer-does.zh.md").is_file()
+    _, diags = load_book(out)
+    assert not [d for d in diags if STRUCTURAL.match(d.code)]
+    assert run_import(FIXTURES / "legacy_small", out, "--update") == 0  # and it stays
+    assert outline_ids(out)["卷积层做什么？"] == "what-a-conv-layer-does"
+
+
+@pytest.mark.parametrize("new_id,message", [("Not An Id", "not a valid id"), ("chihuaceng", "two headings")])
+def test_bad_override_is_a_usage_error(new_id, message, tmp_path, capsys):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_small", out) == 0
+    set_map_id(out, outline_ids(out)["卷积层做什么？"], new_id)
+    before = tree_bytes(out)
+    assert run_import(FIXTURES / "legacy_small", out, "--update") == 2
+    assert message in capsys.readouterr().err
+    assert tree_bytes(out) == before
+
+
+# --- re-import over a maintained book: three-way, dry run -------------------------------------------------
+
+def small_pair(tmp_path):
+    """A legacy copy and its import; returns (legacy chapter file, imported folder)."""
+    legacy = tmp_path / "legacy"
+    shutil.copytree(FIXTURES / "legacy_small", legacy)
+    out = tmp_path / "book"
+    assert run_import(legacy, out) == 0
+    return legacy, out
+
+
+def test_update_keeps_a_maintainers_edit_when_the_legacy_text_did_not_change(tmp_path):
+    legacy, out = small_pair(tmp_path)
+    q = out / "ch05-juanji-wangluo" / "chihuaceng.zh.md"
+    q.write_text(q.read_text("utf-8") + "\n维护者补充的一段。\n", "utf-8")
+    md = legacy / "ch05_卷积网络" / "ch5.md"
+    md.write_text(md.read_text("utf-8").replace("同一组权重", "同一组共享权重"), "utf-8")
+    assert run_import(legacy, out, "--update") == 0
+    assert "维护者补充的一段。" in q.read_text("utf-8")  # kept
+    assert "同一组共享权重" in (out / "ch05-juanji-wangluo" / "juanjiceng-2.zh.md").read_text("utf-8")  # updated
+
+
+def test_update_stops_on_a_conflict_and_writes_nothing(tmp_path, capsys):
+    legacy, out = small_pair(tmp_path)
+    q = out / "ch05-juanji-wangluo" / "chihuaceng.zh.md"
+    q.write_text(q.read_text("utf-8") + "\n维护者补充的一段。\n", "utf-8")
+    md = legacy / "ch05_卷积网络" / "ch5.md"
+    md.write_text(md.read_text("utf-8").replace("池化层缩小", "池化层通常缩小"), "utf-8")
+    before = tree_bytes(out)
+    capsys.readouterr()
+    assert run_import(legacy, out, "--update") == 1
+    err = capsys.readouterr().err
+    assert "chihuaceng.zh.md" in err and "--resolve" in err and "Traceback" not in err
+    assert tree_bytes(out) == before
+    assert main(["import", str(legacy), "--out", str(out), "--update", "--dry-run"]) == 1
+    assert "conflict" in capsys.readouterr().out
+    assert run_import(legacy, out, "--update", "--resolve", "mine") == 0
+    assert "维护者补充的一段。" in q.read_text("utf-8")
+    assert run_import(legacy, out, "--update") == 0  # resolved: the record now holds the legacy side
+    md.write_text(md.read_text("utf-8").replace("池化层通常缩小", "池化层总是缩小"), "utf-8")
+    assert run_import(legacy, out, "--update", "--resolve", "legacy") == 0
+    assert "总是缩小" in q.read_text("utf-8") and "维护者" not in q.read_text("utf-8")
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "book"
+    assert main(["import", str(FIXTURES / "legacy_small"), "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert not out.exists()
+    assert "create" in printed and "chihuaceng.zh.md" in printed and "nothing written" in printed
+    legacy, out = small_pair(tmp_path)
+    md = legacy / "ch05_卷积网络" / "ch5.md"
+    md.write_text(md.read_text("utf-8").replace("池化层缩小", "池化层通常缩小"), "utf-8")
+    before = tree_bytes(out)
+    capsys.readouterr()
+    assert main(["import", str(legacy), "--out", str(out), "--update", "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^update +\S*chihuaceng\.zh\.md", printed, re.M)
+    assert tree_bytes(out) == before
+
+
+# --- the defects fixture: every kind the importer reports ---------------------------------------------------
+
+def test_defects_fixture_reproduces_every_kind_and_its_report_is_golden(tmp_path):
+    from pipeline.importer.report import KINDS
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_defects", out) == 0
+    data = json.loads((out / "import-report.json").read_text("utf-8"))
+    assert {d["kind"] for d in data["defects"]} == set(KINDS)
+    assert_golden("defects-report.md", (out / "import-report.md").read_text("utf-8"))
+
+
+def test_check_on_the_imported_defects_reports_only_the_legacy_defects(tmp_path, capsys):
+    """The legacy book's real defects (an unclosed $, a missing and a remote image) and the missing English
+    titles; nothing the importer made."""
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_defects", out) == 0
+    capsys.readouterr()
+    assert main(["check", str(out), "--no-claims", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    codes = sorted({d["code"] for d in data["diagnostics"] if d["severity"] == "error"})
+    assert codes == ["DL402", "DL404", "DL501"]
+    others = {d["code"] for d in data["diagnostics"] if d["severity"] != "error"}
+    assert others <= {"DL209"}
 
 
 # --- bad input --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.importer.credits import convert_person, credit_line, extract_heading_credits
 from pipeline.importer.headings import parse_heading, strip_chapter_prefix
-from pipeline.importer.ids import IdAllocator, slugify
+from pipeline.importer.ids import IdAllocator, chinese_slug, slugify
 from pipeline.importer.legacy import ImportFailure, parse_chapter_spec
 from pipeline.importer.normalize import fix_math, normalize_title
 from pipeline.importer.report import Report
@@ -65,6 +65,34 @@ def test_ids():
     assert ids.fresh(None, "q", "1", "标题") == ids.fresh(None, "q", "1", "标题")[:-2] or True
     a, b = IdAllocator().fresh(None, "q", "1", "标题"), IdAllocator().fresh(None, "q", "1", "标题")
     assert a == b and a.startswith("q-") and len(a) == 10
+
+
+@pytest.mark.parametrize("title,slug", [
+    ("什么是偏差？", "piancha"),  # question words dropped, the topic romanised
+    ("卷积神经网络", "juanji-shenjing-wangluo"),  # one pinyin word per Chinese word, not per syllable
+    ("准确率和召回率有什么区别？", "zhunquelv-zhaohuilv-qubie"),
+    ("CNN 的池化层有什么作用", "cnn-chihuaceng-zuoyong"),  # Latin words kept where they stand
+    ("ResNet 和 VGG 的区别", "resnet-vgg"),  # two Latin words say enough alone
+    ("什么是 $\\sigma$ 函数？", "hanshu"),  # formulas make poor ids
+    ("生成对抗网络的损失函数有哪些？", "shengcheng-duikang-wangluo-sunshi"),  # at most four words
+    ("？？", ""),
+])
+def test_chinese_slug(title, slug):
+    assert chinese_slug(title) == slug
+
+
+def test_chapter_slug_prefers_an_acronym():
+    assert chinese_slug("卷积神经网络(CNN)", acronym_first=True) == "cnn"
+    assert chinese_slug("卷积神经网络(CNN)") == "juanji-shenjing-wangluo-cnn"
+    assert chinese_slug("数学基础", acronym_first=True) == "shuxue-jichu"
+
+
+def test_fresh_ids_prefer_english_then_chinese_then_a_hash():
+    ids = IdAllocator()
+    assert ids.fresh("What is bias?", "q", "1", "偏差", chinese="什么是偏差？") == "what-is-bias"
+    assert ids.fresh(None, "q", "1", "偏差", chinese="什么是偏差？") == "piancha"
+    assert ids.fresh(None, "q", "1", "偏差", chinese="偏差是什么") == "piancha-2"
+    assert ids.fresh(None, "q", "1", "？？", chinese="？？").startswith("q-")
 
 
 def test_chapter_spec():

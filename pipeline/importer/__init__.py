@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from .assemble import Question, assemble_book, iter_items
@@ -11,9 +13,17 @@ from .headings import clean_inline
 from .legacy import ENGLISH_DIR, ImportFailure, scan_legacy
 from .previous import MAP_FILE, Previous, read_previous
 from .report import Report
-from .write import check_target, plan_files, render_map, write_tree
+from .write import Change, check_target, plan_changes, plan_files, record_hashes, render_map, write_tree
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_CONFLICT, EXIT_USAGE = 0, 1, 2
+
+
+class ImportConflict(Exception):
+    """--update found files that both the maintainers and the legacy text changed; nothing was written."""
+
+    def __init__(self, conflicts: list[Change]):
+        super().__init__(f"{len(conflicts)} conflicts")
+        self.conflicts = conflicts
 
 
 def book_titles(root: Path) -> dict:
@@ -43,9 +53,21 @@ def summarise(report: Report, chapters, files: dict) -> None:
     }
 
 
-def import_legacy(legacy: Path, out: Path, chapters_spec: str | None = None, variants: str | None = None,
-                  update: bool = False) -> Report:
-    """Import the legacy repository into `out`; raises ImportFailure for what the user must fix first."""
+@dataclass
+class ImportPlan:
+    report: Report
+    files: dict
+    changes: list
+
+    @property
+    def conflicts(self) -> list:
+        return [c for c in self.changes if c.action == "conflict"]
+
+
+def plan_import(legacy: Path, out: Path, chapters_spec: str | None = None, variants: str | None = None,
+                update: bool = False, resolve: str | None = None) -> ImportPlan:
+    """Everything an import would do, decided and nothing written: the report, the files and, per path, the
+    change (a three-way decision against the last import's record when `update`)."""
     report = Report()
     check_target(out, update)
     root, legacy_chapters, notes = scan_legacy(legacy, chapters_spec, variants)
@@ -54,30 +76,76 @@ def import_legacy(legacy: Path, out: Path, chapters_spec: str | None = None, var
     previous = read_previous(out) if update else Previous.empty()
     chapters = assemble_book(root, out, legacy_chapters, previous, report)
     files = plan_files(book_titles(root), chapters)
+    record = record_hashes(files)
     summarise(report, chapters, files)
     files["import-report.md"] = report.to_markdown()
     files["import-report.json"] = report.to_json()
-    files[MAP_FILE] = render_map(chapters, sorted(files))
-    write_tree(out, files, previous)
-    return report
+    files[MAP_FILE] = render_map(chapters, record)
+    return ImportPlan(report, files, plan_changes(out, files, previous, resolve))
+
+
+def import_legacy(legacy: Path, out: Path, chapters_spec: str | None = None, variants: str | None = None,
+                  update: bool = False, resolve: str | None = None) -> Report:
+    """Import the legacy repository into `out`. Raises ImportFailure for what the user must fix first,
+    ImportConflict (writing nothing) when a re-import would overwrite a maintainer's edit of text the legacy
+    side changed too."""
+    plan = plan_import(legacy, out, chapters_spec, variants, update, resolve)
+    if plan.conflicts:
+        raise ImportConflict(plan.conflicts)
+    write_tree(out, plan.files, plan.changes)
+    return plan.report
 
 
 def run_import(args) -> int:
-    """The CLI entry: returns the exit code (0 done, 2 bad input); never a traceback for the user's mistakes."""
+    """The CLI entry: returns the exit code (0 done, 1 conflicts, 2 bad input); never a traceback for the
+    user's mistakes."""
+    dry_run = bool(getattr(args, "dry_run", False))
+    legacy, out = Path(args.legacy), Path(args.out)
+    options = (getattr(args, "chapters", None), getattr(args, "variants", None),
+               bool(getattr(args, "update", False)), getattr(args, "resolve", None))
     try:
-        report = import_legacy(Path(args.legacy), Path(args.out), getattr(args, "chapters", None),
-                               getattr(args, "variants", None), bool(getattr(args, "update", False)))
+        if dry_run:
+            plan = plan_import(legacy, out, *options)
+            report, changes = plan.report, plan.changes
+        else:
+            report, changes = import_legacy(legacy, out, *options), []
     except ImportFailure as e:
         print(f"dl500 import: {e.message}", file=sys.stderr)
         if e.hint:
             print(f"  hint: {e.hint}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportConflict as e:
+        print_conflicts(e.conflicts, Path(args.out))
+        return EXIT_CONFLICT
+    if dry_run:
+        print_plan(changes, Path(args.out))
     if not getattr(args, "quiet", False):
         s = report.summary
-        print(f"imported {s['questions']} questions ({s['translated']} with English) from chapters "
+        verb = "would import" if dry_run else "imported"
+        print(f"{verb} {s['questions']} questions ({s['translated']} with English) from chapters "
               f"{s['chapters']} into {args.out}")
         counts = report.counts()
         if counts:
             print("legacy defects: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
-        print(f"report: {Path(args.out) / 'import-report.md'}")
-    return EXIT_OK
+        if not dry_run:
+            print(f"report: {Path(args.out) / 'import-report.md'}")
+    return EXIT_CONFLICT if dry_run and any(c.action == "conflict" for c in changes) else EXIT_OK
+
+
+def print_plan(changes: list, out: Path) -> None:
+    """--dry-run: one line per path that would change, then the counts; nothing is written."""
+    for c in changes:
+        if c.action != "keep" or c.why:
+            print(f"{c.action:8} {out / c.rel}" + (f"  ({c.why})" if c.why else ""))
+    counts = Counter(c.action for c in changes)
+    print("dry run, nothing written: " + ", ".join(f"{a} {counts[a]}" for a in
+                                                  ("create", "update", "delete", "keep", "conflict") if counts[a]))
+
+
+def print_conflicts(conflicts: list, out: Path) -> None:
+    print(f"dl500 import: {len(conflicts)} files changed both here and in the legacy text; nothing was written:",
+          file=sys.stderr)
+    for c in conflicts:
+        print(f"  {out / c.rel}: {c.why}", file=sys.stderr)
+    print("  hint: merge the legacy change into each file by hand, then re-run with --update --resolve mine; "
+          "or take the legacy text with --resolve legacy (your edits to these files are lost)", file=sys.stderr)

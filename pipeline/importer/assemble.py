@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .document import Document, numbering_defects, read_document
 from .headings import strip_chapter_prefix
-from .ids import IdAllocator, camel_words, slugify
+from .ids import IdAllocator, camel_words, latin_words
 from .images import ChapterImages
 from .legacy import LegacyChapter
 from .normalize import normalize_body, normalize_title
@@ -101,11 +101,18 @@ class ChapterAssembler:
         en_title = self.en.chapter_title if self.en else None
         if not en_title and self.legacy.english:
             en_title = camel_words(self.legacy.english.path.parent.name.split("_", 1)[-1])
-        if not slugify(en_title or ""):
-            cid = self.ids.fresh(f"ch{self.num:02d}", "ch")
+        cid = self.ids.fresh(en_title, "ch", f"ch{self.num:02d}", chinese=self._chinese_chapter_title(),
+                             acronym_first=True)
+        if cid.startswith("ch-"):  # nothing to romanise: the legacy number is the best name there is
+            self.ids.used.discard(cid)
+            cid = self.ids.unique(f"ch{self.num:02d}")
             return cid, cid
-        cid = self.ids.fresh(en_title, "ch")
         return cid, f"ch{self.num:02d}-" + "-".join(cid.split("-")[:3])
+
+    def _chinese_chapter_title(self) -> str:
+        """The chapter's Chinese title; the folder name when only it carries Latin words ('卷积神经网络(CNN)')."""
+        title = strip_chapter_prefix(self.zh.chapter_title or "") or self.legacy.folder_title
+        return title if latin_words(title) or not latin_words(self.legacy.folder_title) else self.legacy.folder_title
 
     def _report_unmatched(self) -> None:
         used = used_english(self.plan, self.pairs)
@@ -124,17 +131,17 @@ class ChapterAssembler:
         return title
 
     def assemble(self) -> Chapter:
-        items = [self._item(it, "") for it in self.plan]
+        items = [self._item(it, "", self.cid) for it in self.plan]
         return Chapter(self.legacy, self.folder, self.cid, self.chapter_title(), items, self.images)
 
     def _occurrence(self, key: str) -> str:
         self.seen[key] = self.seen.get(key, 0) + 1
         return f"{key}|{self.seen[key]}"
 
-    def _item(self, it, parent_key: str):
+    def _item(self, it, parent_key: str, parent_id: str):
         if isinstance(it, PlanGroup):
             return self._group(it)
-        return self._question(it, parent_key)
+        return self._question(it, parent_key, parent_id)
 
     def _group(self, it: PlanGroup) -> Group:
         h = it.node.heading
@@ -145,11 +152,12 @@ class ChapterAssembler:
             title["en"] = normalize_title(other.heading.title)
         key = self._occurrence(f"g|{self.num}|{zh_title}")
         kept = self.previous.group_id(self.folder, zh_title, key)
-        gid = self.ids.keep(kept) if kept else self.ids.fresh(title.get("en"), "s", str(self.num), zh_title)
-        items = [self._item(child, key) for child in it.items]
+        gid = self.ids.keep(kept) if kept else self.ids.fresh(title.get("en"), "s", str(self.num), zh_title,
+                                                              chinese=zh_title)
+        items = [self._item(child, key, gid) for child in it.items]
         return Group(gid, key, title, items, h.number, self.zh.file.rel, h.line)
 
-    def _question(self, it: PlanQuestion, parent_key: str) -> Question:
+    def _question(self, it: PlanQuestion, parent_key: str, parent_id: str) -> Question:
         node, doc = it.node, self.zh
         h = node.heading
         stop = node.end if it.intro else node.stop
@@ -176,25 +184,15 @@ class ChapterAssembler:
         kept = self.previous.question_id(self.folder, zh_title, key)
         if kept:
             qid = self.ids.keep(kept)
-        elif it.intro:
-            qid = self.ids.fresh(None, "q", str(self.num), zh_title, "intro")
-            base = self.cid if h is None else None
-            if base:
-                qid = self._rename_intro(qid, base)
+        elif it.intro:  # an intro reads best as '<chapter or section id>-intro'
+            qid = self.ids.unique(f"{parent_id}-intro")
         else:
-            qid = self.ids.fresh(en.title if en else None, "q", str(self.num), zh_title)
+            qid = self.ids.fresh(en.title if en else None, "q", str(self.num), zh_title,
+                                 chinese="" if zh_title == UNTITLED["zh"] else zh_title)
         inner = [] if it.intro else [(doc.headings[i].number, doc.headings[i].line)
                                      for i in range(node.start, node.stop) if i in doc.headings]
         number = h.number if h else None
         return Question(qid, key, kind, number, doc.file.rel, h.line if h else node.start + 1, zh, en, inner)
-
-    def _rename_intro(self, qid: str, base: str) -> str:
-        """The chapter preamble reads better as '<chapter id>-intro' when that id is free."""
-        cand = f"{base}-intro"
-        if cand in self.ids.used:
-            return qid
-        self.ids.used.discard(qid)
-        return self.ids.keep(cand)
 
     def _english(self, node, intro: bool, zh_people: list) -> Text | None:
         other = self.pairs.get(id(node))

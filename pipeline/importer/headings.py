@@ -12,6 +12,8 @@ ATX = re.compile(r"^(#{1,6})(?=[\s*\d\u3000]|$)[ \t\u3000]*(.*?)[ \t]*#*[ \t]*$"
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # A typed number: digits joined by dots (ASCII or full-width, spaces tolerated), not part of a word like "3D".
 NUMBER = re.compile(r"^(?P<num>\d+(?:[ \t]*[.．][ \t]*\d+)*)(?P<dot>[ \t]*[.．、])?(?![0-9A-Za-z_])")
+# A section number glued to a Latin title ("4.1.2ResNet …"): without this, NUMBER backtracks to "4.1".
+GLUED_NUMBER = re.compile(r"^(?P<num>\d+(?:[ \t]*[.．][ \t]*\d+)+)(?P<dot>)(?=[A-Za-z_])")
 ZH_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇\d]+章[\s:：、.．]*")
 EN_CHAPTER = re.compile(r"^(?:chapter|ch\.?)[ \t]*(?:\d+|[IVXLC]+\b)[\s:：.．_-]*", re.I)
 SPACED_NUMBER = re.compile(r"^[\s\u3000]{2,}\S|^\W*\d[\d.．]*[\s\u00a0\u3000]{2,}")
@@ -70,7 +72,7 @@ def parse_heading(line_no: int, level: int, text: str) -> Heading:
         h.credits = credits
         h.defects.append(("credit-in-heading", f"contributor credit inside the heading: {'; '.join(credits)}"))
     text, bold = _strip_bold(text)
-    m = NUMBER.match(text)
+    m = GLUED_NUMBER.match(text) or NUMBER.match(text)
     if m:
         typed = m.group("num")
         number = re.sub(r"[ \t]", "", unicodedata.normalize("NFKC", typed))

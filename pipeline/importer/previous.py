@@ -1,22 +1,27 @@
-"""What an earlier import left in the output folder, so that --update keeps the ids it assigned."""
+"""What an earlier import left in the output folder: the ids it assigned (and the ones maintainers set in
+import-map.json since), and a hash of every file it wrote, so --update can tell a maintainer's edit from its own."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from .ids import ID_OK
+from .legacy import ImportFailure
+
 MAP_FILE = "import-map.json"
 
 
 class Previous:
-    """Ids to keep: found by the Chinese title in the existing tree first (ids renamed by hand survive),
-    then by the key the last import recorded in import-map.json."""
+    """Ids to keep: an id a maintainer set in import-map.json first, then the id the Chinese title has in the
+    existing tree (ids renamed by hand survive), then the id the last import recorded for the same legacy key."""
 
-    def __init__(self, chapters=None, keys=None, titles=None, files=()):
+    def __init__(self, chapters=None, keys=None, titles=None, files=None, overrides=None):
         self.chapters: dict[int, tuple[str, str]] = chapters or {}
         self.keys: dict[str, str] = keys or {}
         self.titles: dict[tuple, list] = titles or {}  # (folder, kind, zh title) -> ids in reading order
-        self.files: tuple = tuple(files)
+        self.files: dict[str, str | None] = dict(files or {})  # rel path -> hash of what the last import wrote
+        self.overrides: dict[str, str] = overrides or {}  # legacy key -> id set by hand in import-map.json
         self.taken: dict[tuple, int] = {}
 
     @classmethod
@@ -24,7 +29,7 @@ class Previous:
         return cls()
 
     def reserved(self) -> set[str]:
-        ids = set(self.keys.values()) | {cid for cid, _ in self.chapters.values()}
+        ids = set(self.keys.values()) | set(self.overrides.values()) | {cid for cid, _ in self.chapters.values()}
         for v in self.titles.values():
             ids.update(v)
         return ids
@@ -42,11 +47,13 @@ class Previous:
         return None
 
     def question_id(self, folder: str, title: str, key: str) -> str | None:
+        if key in self.overrides:
+            return self.overrides[key]
         return self.keys.get(key) if key.startswith("i|") else (self._by_title(folder, "q", title)
                                                                 or self.keys.get(key))
 
     def group_id(self, folder: str, title: str, key: str) -> str | None:
-        return self._by_title(folder, "g", title) or self.keys.get(key)
+        return self.overrides.get(key) or self._by_title(folder, "g", title) or self.keys.get(key)
 
 
 def read_previous(out: Path) -> Previous:
@@ -54,10 +61,41 @@ def read_previous(out: Path) -> Previous:
     path = out / MAP_FILE
     if not path.is_file():
         return Previous.empty()
-    data = json.loads(path.read_text("utf-8"))
-    chapters = {int(c["legacy_chapter"]): (c["id"], c["folder"]) for c in data.get("chapters", [])}
-    keys = {e["key"]: e["id"] for e in data.get("entries", []) if e.get("key")}
-    return Previous(chapters, keys, tree_titles(out), data.get("files", []))
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        chapters = {int(c["legacy_chapter"]): (chapter_id(c), c["folder"]) for c in data.get("chapters", [])}
+        keys = {e["key"]: e.get("assigned", e["id"]) for e in data.get("entries", []) if e.get("key")}
+        overrides = {e["key"]: e["id"] for e in data.get("entries", [])
+                     if e.get("key") and e.get("assigned") and e["id"] != e["assigned"]}
+        files = data.get("files", [])
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ImportFailure(f"{path} is not an import map this importer can read ({type(e).__name__}: {e})",
+                            "restore it from version control, or import into an empty folder") from None
+    check_overrides(path, overrides, keys, chapters.values())
+    files = dict(files) if isinstance(files, dict) else dict.fromkeys(files)  # a list: written before hashes
+    return Previous(chapters, keys, tree_titles(out), files, overrides)
+
+
+def chapter_id(entry: dict) -> str:
+    """A chapter's id: the one a maintainer set in the map, else the one assigned."""
+    return entry["id"]
+
+
+def check_overrides(path: Path, overrides: dict, keys: dict, chapters) -> None:
+    """Ids set by hand must be valid and unique, or the import would write a book that cannot load."""
+    taken = {qid: k for k, qid in keys.items() if k not in overrides}
+    taken.update({cid: "chapter" for cid, _ in chapters})
+    for key, qid in overrides.items():
+        if not isinstance(qid, str) or not ID_OK.match(qid):
+            raise ImportFailure(f"{path}: '{qid}' is not a valid id",
+                                "ids are lower-case letters, digits and '-', starting with a letter or digit")
+        if taken.get(qid, key) != key:
+            raise ImportFailure(f"{path}: id '{qid}' is given to two headings", "give each one its own id")
+        taken[qid] = key
+    for _, (cid, _folder) in enumerate(chapters):
+        if not ID_OK.match(str(cid)):
+            raise ImportFailure(f"{path}: chapter id '{cid}' is not a valid id",
+                                "ids are lower-case letters, digits and '-', starting with a letter or digit")
 
 
 def tree_titles(out: Path) -> dict[tuple, list]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,16 +90,16 @@ def original_hash(zh: Text) -> str:
     return source_hash(SimpleNamespace(title=zh.title, body=zh.body))
 
 
-def render_map(chapters: list[Chapter], files: list[str]) -> str:
+def render_map(chapters: list[Chapter], files: dict[str, str]) -> str:
     chs, entries = [], []
     for ch in chapters:
         chs.append({"legacy_chapter": ch.legacy.number, "legacy_file": ch.legacy.main.rel, "id": ch.cid,
                     "folder": ch.folder, "number": ch.number})
         for it in iter_items(ch.items):
             kind = "section" if isinstance(it, Group) else it.kind
+            iid = it.gid if isinstance(it, Group) else it.qid
             entries.append({"legacy_number": it.legacy_number, "legacy_file": it.legacy_file, "line": it.line,
-                            "kind": kind, "id": it.gid if isinstance(it, Group) else it.qid,
-                            "number": it.number, "key": it.key})
+                            "kind": kind, "id": iid, "number": it.number, "key": it.key, "assigned": iid})
             if isinstance(it, Question):
                 for num, line in it.inner:
                     entries.append({"legacy_number": num, "legacy_file": it.legacy_file, "line": line,
@@ -129,17 +131,87 @@ def check_target(out: Path, update: bool) -> None:
                             "or name an empty folder")
 
 
-def write_tree(out: Path, files: dict[str, object], previous: Previous) -> None:
-    for rel in previous.files:
-        if rel not in files and (out / rel).is_file():
-            (out / rel).unlink()
-    for rel, content in sorted(files.items()):
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content.encode("utf-8"))
+def content_hash(content: object) -> str:
+    data = content.read_bytes() if isinstance(content, Path) else str(content).encode("utf-8")
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:16]
+
+
+def file_hash(path: Path) -> str | None:
+    return content_hash(path) if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What --update does with one path: create, update, delete, keep (unchanged, or edited by a maintainer
+    while the legacy side stayed the same), or conflict (both sides changed it)."""
+    rel: str
+    action: str
+    why: str = ""
+
+
+def plan_changes(out: Path, files: dict[str, object], previous: Previous, resolve: str | None = None) -> list[Change]:
+    """A three-way decision per file: the last import's output (its hash in the map) is the base, the tree as it
+    is now is the maintainers' side, this import is the legacy side."""
+    changes = []
+    for rel in sorted(set(files) | set(previous.files)):
+        changes.append(_decide(rel, out / rel, files.get(rel), previous.files.get(rel, "?"), resolve,
+                               rel in previous.files))
+    return [c for c in changes if c is not None]
+
+
+def _decide(rel, path: Path, content, base: str | None, resolve: str | None, recorded: bool) -> Change | None:
+    mine = file_hash(path)
+    new = content_hash(content) if content is not None else None
+    if rel in REPORT_FILES or (recorded and base is None):  # ours, or recorded by an importer without hashes
+        if content is None:
+            return Change(rel, "delete") if mine else None
+        return Change(rel, "update" if mine else "create") if mine != new else Change(rel, "keep")
+    if mine == new:
+        return Change(rel, "keep") if content is not None else None
+    if not recorded:  # a file the last import did not write
+        if content is None:
+            return None
+        if mine is None:
+            return Change(rel, "create")
+        return _conflict(rel, "a file the last import did not write is in the way", resolve)
+    if mine == base:  # untouched since the last import: the legacy side wins
+        if content is None:
+            return Change(rel, "delete")
+        return Change(rel, "create" if mine is None else "update")
+    if new == base:  # only the maintainers changed it
+        return Change(rel, "keep", "edited since the last import" if mine else "deleted since the last import")
+    if content is None:
+        return _conflict(rel, "edited since the last import, and the legacy text no longer has it", resolve)
+    if mine is None:
+        return _conflict(rel, "deleted since the last import, and the legacy text changed", resolve)
+    return _conflict(rel, "edited since the last import, and the legacy text changed too", resolve)
+
+
+def _conflict(rel: str, why: str, resolve: str | None) -> Change:
+    if resolve == "mine":
+        return Change(rel, "keep", why + " (kept: --resolve mine)")
+    if resolve == "legacy":
+        return Change(rel, "update", why + " (overwritten: --resolve legacy)")
+    return Change(rel, "conflict", why)
+
+
+def record_hashes(files: dict[str, object]) -> dict[str, str]:
+    """What the next --update compares against: the hash of what this import produced from the legacy text."""
+    return {rel: content_hash(content) for rel, content in sorted(files.items()) if rel not in REPORT_FILES}
+
+
+def write_tree(out: Path, files: dict[str, object], changes: list[Change]) -> None:
+    for c in changes:
+        target = out / c.rel
+        if c.action == "delete":
+            target.unlink()
+        elif c.action in ("create", "update"):
+            content = files[c.rel]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+            else:
+                target.write_bytes(content.encode("utf-8"))
     _remove_empty_dirs(out)
 
 
