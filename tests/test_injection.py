@@ -124,8 +124,20 @@ def test_site_pages_carry_no_executable_markup(hostile):
     for page in pages:
         tree = parse_html(page)
         own = {s.get("src") for s in tree.iter() if local(s.tag) == "script" and s.get("src", "").endswith(
-            "assets/site.js") and not scheme(s.get("src"))}
+            ("assets/site.js", "assets/quiz.js")) and not scheme(s.get("src"))}
         assert executable_markup(tree, own) == [], page
+
+
+def test_quiz_data_carries_no_executable_markup(hostile):
+    """quiz.js puts each title and answer of quiz.json into the page as HTML: they must be as inert as the pages."""
+    import json
+    for lang in ("zh", "en"):
+        data = json.loads((hostile / "build" / "site" / lang / "quiz" / "quiz.json").read_text("utf-8"))
+        assert data["questions"]
+        for q in data["questions"]:
+            for html in (q["title"], q["answer"]):
+                import tinyhtml5
+                assert executable_markup(tinyhtml5.parse(html)) == [], (lang, q["id"])
 
 
 def test_payloads_are_shown_as_text_not_dropped(hostile):

@@ -27,6 +27,7 @@ from . import math as mathr
 from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
+from .quiz import write_quiz
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
 PAGE_LIMIT = 180_000  # bytes of HTML; a chapter above it in any language gets one page per section
@@ -38,7 +39,7 @@ SITE_LABELS = {
            "no_results": "没有找到结果", "guarded": "由检查 {check} 守护，最近一次通过：{when}",
            "unchecked": "由检查 {check} 守护，尚未通过", "from_code": "来自本题可运行代码的变量 {check}",
            "other": "en", "questions": "题", "permalink": "本题链接", "skip": "跳到正文",
-           "runs": "在构建中运行并核对输出"},
+           "runs": "在构建中运行并核对输出", "quiz": "刷题"},
     "en": {"lang_name": "English", "search": "Search", "search_placeholder": "Search questions (English or Chinese)",
            "prev": "Previous", "next": "Next", "contents": "Contents", "home": "Home",
            "no_js": "Search needs JavaScript; use the contents on the left.", "no_results": "No results",
@@ -46,7 +47,7 @@ SITE_LABELS = {
            "unchecked": "Guarded by the check {check}; not passing yet", "from_code":
            "From the variable {check} of this question's runnable code", "other": "zh", "questions": "questions",
            "permalink": "Link to this question", "skip": "Skip to content",
-           "runs": "Run by the build; its output is checked"},
+           "runs": "Run by the build; its output is checked", "quiz": "Quiz"},
 }
 
 
@@ -582,6 +583,7 @@ class SiteBuilder:
                 written += self._write(self.out / page_url(lang, page.key) / "index.html", self.render_page(page, lang))
             written += self._write(self.out / lang / "index.html", self.render_contents(lang))
             written += self._write(self.out / lang / "search" / "index.html", self.render_search_page(lang))
+            written += write_quiz(self, lang)
             written += self._write_redirects(lang)
         written += self._write(self.out / "index.html", self.render_home())
         written += self._write_assets()
@@ -670,7 +672,7 @@ class SiteBuilder:
 
     def _write_assets(self) -> list:
         written = []
-        for name in ("site.css", "site.js"):
+        for name in ("site.css", "site.js", "quiz.css", "quiz.js"):
             written += self._write(self.out / "assets" / name, (TEMPLATES / name).read_text("utf-8"))
         css = self.inputs.meta.get("pygments_css", "")
         if css:
