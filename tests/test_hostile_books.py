@@ -240,3 +240,34 @@ def test_scanner_positions_are_exact_on_a_long_line():
     assert (by_kind["math-inline"].line, by_kind["math-inline"].col) == (6, 300_001)
     assert by_kind["link"].col == 300_001 + len("$x^2$ ")
     assert by_kind["claim"].col == by_kind["link"].col + len("[a](#b) ")
+
+
+@pytest.mark.parametrize("url,kind,code", [
+    ("https://example.com/a", "link", None),
+    ("HTTPS://example.com/a", "link", None),
+    ("mailto:someone@example.com", "link", None),
+    ("#sigmoid-grad", "link", None),
+    ("img/a.png", "image", None),
+    ("JaVaScRiPt:alert(1)", "link", "DL420"),
+    (" javascript:alert(1)", "link", "DL420"),
+    ("java\tscript:alert(1)", "link", "DL420"),
+    ("&#x6A;avascript:alert(1)", "link", "DL420"),
+    ("vbscript:x", "link", "DL420"),
+    ("data:text/html,<script>", "link", "DL420"),
+    ("file:/etc/passwd", "image", "DL420"),
+    ("C:\\Windows\\win.ini", "link", "DL421"),
+    ("c:/Windows/win.ini", "image", "DL421"),
+    ("\\\\server\\share\\x", "link", "DL421"),
+    ("~/secret", "link", "DL421"),
+    ("/etc/passwd#x", "link", "DL421"),
+    ("%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "link", "DL422"),
+    ("..\\..\\..\\..\\etc\\passwd", "link", "DL422"),
+])
+def test_containment_of_link_targets(tmp_path, url, kind, code):
+    from pipeline.validate.containment import containment_diagnostic
+    chapter = tmp_path / "book" / "source" / "ch01"
+    chapter.mkdir(parents=True)
+    found = containment_diagnostic("q.md", 3, 5, url, kind, chapter, chapter.parent)
+    assert (found.code if found else None) == code
+    if found:
+        assert (found.line, found.col) == (3, 5) and found.hint
