@@ -55,7 +55,7 @@
     });
     var byDue = function (a, b) { return (a.r.due - b.r.due) || (a.r.box - b.r.box) || (a.i - b.i); };
     due.sort(byDue); later.sort(byDue);
-    var size = parseInt(setup.elements.size.value, 10) || chosen.length;
+    var size = parseInt(setup.elements.namedItem("size").value, 10) || chosen.length;
     return due.concat(fresh, later).slice(0, size).map(function (x) { return x.q; });
   }
 
@@ -165,7 +165,7 @@
     if (!current || e.altKey || e.ctrlKey || e.metaKey) return;
     var t = e.target, tag = t && t.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (t && t.isContentEditable)) return;
-    if (tag === "BUTTON" && (e.key === " " || e.key === "Enter")) return;  // the focused button acts itself
+    if ((tag === "BUTTON" || tag === "A") && (e.key === " " || e.key === "Enter")) return;  // it acts itself
     var k = e.key.toLowerCase();
     if (k === " " || k === "enter") { e.preventDefault(); reveal(); }
     else if (k === "1" || k === "j") { mark(true); }
