@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import html.parser
 import io
 import json
@@ -175,9 +176,50 @@ def test_math_is_mathml_with_an_svg_file_behind_it(site):
 
 def test_claim_mark_names_its_check(site):
     zh = (site / "zh/basics/index.html").read_text("utf-8")
-    mark = re.search(r'<span class="claim claim-ok" data-check="act.sigmoid_grad_at_0">0.25<sup class="claim-mark" '
-                     r'title="([^"]+)"', zh)
+    mark = re.search(r'<span class="claim claim-passed" data-check="act.sigmoid_grad_at_0" data-state="passed">0.25'
+                     r'<sup class="claim-mark" title="([^"]+)"', zh)
     assert mark and "act.sigmoid_grad_at_0" in mark.group(1) and re.search(r"\d{4}-\d\d-\d\d", mark.group(1))
+
+
+MARK = re.compile(r'<span class="claim claim-[a-z-]+" data-check="([^"]+)" data-state="([a-z-]+)">.*?'
+                  r'<sup class="claim-mark" title="([^"]+)"')
+
+
+def _run_claims(root: Path) -> None:
+    from pipeline.cli import main
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["claims", ".", "--device", "cpu", "--quiet"])
+    finally:
+        os.chdir(cwd)
+
+
+def test_claim_marks_show_the_results_of_the_last_run(tmp_path):
+    root = copy_fixture("site_claims", tmp_path / "book")
+    _run_claims(root)
+    site = build_site(root)
+    for lang in ("zh", "en"):
+        page = (site / lang / "facts/index.html").read_text("utf-8")
+        marks = {m.group(1): (m.group(2), html.unescape(m.group(3))) for m in MARK.finditer(page)}
+        assert {k: v[0] for k, v in marks.items()} == {
+            "facts.half": "passed", "facts.third": "failed", "facts.gpu_only": "cuda-only", "x": "passed"}
+        state, tip = marks["facts.half"]
+        assert "0.5" in tip and "±0.05" in tip and re.search(r"\d{4}-\d\d-\d\d \(cpu\)", tip)
+        assert "0.333333" in marks["facts.third"][1] and "CUDA" in marks["facts.gpu_only"][1]
+        assert "42" in marks["x"][1]
+        # the failure is in the text, not only in a tooltip
+        failure = re.search(r'<span class="claim-failure" role="note">([^<]+)</span>', page)
+        assert failure and "0.333333" in failure.group(1)
+
+
+def test_claim_marks_before_any_run_say_so(tmp_path):
+    site = build_site(copy_fixture("site_claims", tmp_path / "book"))
+    page = (site / "en/facts/index.html").read_text("utf-8")
+    states = [m.group(2) for m in MARK.finditer(page)]
+    assert states == ["not-run"] * 4
+    assert "not run yet" in page and "not yet passed" not in page and "not passing" not in page
 
 
 def test_pages_are_light(site):

@@ -9,11 +9,9 @@ segments Chinese. Pages link with relative URLs only, so the site works from any
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
 import html as htmllib
-import json
 import posixpath
 import re
 import unicodedata
@@ -27,6 +25,7 @@ from . import math as mathr
 from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
+from .site_claims import claims_key, mark_claims, read_claim_states
 from .quiz import write_quiz
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
@@ -36,16 +35,12 @@ ROOT = "@ROOT@"  # placeholder for the relative path from a page to the site roo
 SITE_LABELS = {
     "zh": {"lang_name": "中文", "search": "搜索", "search_placeholder": "搜索题目（中文或英文）", "prev": "上一页",
            "next": "下一页", "contents": "目录", "home": "首页", "no_js": "搜索需要 JavaScript；目录见左侧。",
-           "no_results": "没有找到结果", "guarded": "由检查 {check} 守护，最近一次通过：{when}",
-           "unchecked": "由检查 {check} 守护，尚未通过", "from_code": "来自本题可运行代码的变量 {check}",
-           "other": "en", "questions": "题", "permalink": "本题链接", "skip": "跳到正文",
+           "no_results": "没有找到结果", "other": "en", "questions": "题", "permalink": "本题链接", "skip": "跳到正文",
            "runs": "在构建中运行并核对输出", "quiz": "刷题"},
     "en": {"lang_name": "English", "search": "Search", "search_placeholder": "Search questions (English or Chinese)",
            "prev": "Previous", "next": "Next", "contents": "Contents", "home": "Home",
            "no_js": "Search needs JavaScript; use the contents on the left.", "no_results": "No results",
-           "guarded": "Guarded by the check {check}; last passed {when}",
-           "unchecked": "Guarded by the check {check}; not passing yet", "from_code":
-           "From the variable {check} of this question's runnable code", "other": "zh", "questions": "questions",
+           "other": "zh", "questions": "questions",
            "permalink": "Link to this question", "skip": "Skip to content",
            "runs": "Run by the build; its output is checked", "quiz": "Quiz"},
 }
@@ -245,54 +240,6 @@ def dark_highlight_css(style: str = DARK_CODE_STYLE, bg: str = DARK_CODE_BG) -> 
     return ("@media screen and (prefers-color-scheme: dark) {\n  " + "\n  ".join(rules) + "\n}\n")
 
 
-# --- claims -----------------------------------------------------------------------------------------------
-
-SITE_CLAIM = re.compile(r'<span class="claim"(?: title="guarded by ([^"]+)")?>(.*?)</span>', re.S)
-
-
-def load_claims(paths) -> dict:
-    """check name → (passed, when) from the first claims.json found (`dl500 claims` writes it)."""
-    for p in paths:
-        try:
-            data = json.loads(Path(p).read_text("utf-8"))
-            mtime = Path(p).stat().st_mtime
-        except (OSError, ValueError):
-            continue
-        when_file = datetime.datetime.fromtimestamp(mtime, tz=datetime.timezone.utc).strftime("%Y-%m-%d")
-        out = {}
-        for rec in data.get("checks", []):
-            name = rec.get("check")
-            if not name:
-                continue
-            ok = rec.get("status") == "ok"
-            when = str(rec.get("passed_at") or rec.get("checked_at") or when_file)[:10]
-            prev = out.get(name)
-            if prev is None or (ok and not prev[0]):
-                out[name] = (ok, when, rec.get("device", ""))
-        return out
-    return {}
-
-
-def claim_marks(html: str, claims: dict, lang: str, known_checks: set) -> str:
-    lab = site_labels(lang)
-
-    def mark(m):
-        check, text = m.group(1), m.group(2)
-        if not check:
-            return m.group(0)
-        if "." not in check and check not in known_checks:
-            tip, sym, cls = lab["from_code"].format(check=check), "▸", "claim-code"
-        elif check in claims and claims[check][0]:
-            ok, when, device = claims[check]
-            tip = lab["guarded"].format(check=check, when=f"{when} ({device})" if device else when)
-            sym, cls = "✓", "claim-ok"
-        else:
-            tip, sym, cls = lab["unchecked"].format(check=check), "?", "claim-unchecked"
-        return (f'<span class="claim {cls}" data-check="{attr(check)}">{text}<sup class="claim-mark" '
-                f'title="{attr(tip)}" aria-label="{attr(tip)}">{sym}</sup></span>')
-    return SITE_CLAIM.sub(mark, html)
-
-
 # --- the site's pages -------------------------------------------------------------------------------------
 
 @dataclass
@@ -338,14 +285,15 @@ def search_text(title: str, body: str, limit: int = SEARCH_CHARS) -> str:
 
 
 def strip_tags(html: str) -> str:
-    html = re.sub(r"<math.*?</math>|<img[^>]*>|<sup class=\"claim-mark\".*?</sup>", " ", html, flags=re.S)
+    html = re.sub(r'<math.*?</math>|<img[^>]*>|<sup class="claim-mark".*?</sup>|<span class="claim-failure".*?</span>',
+                  " ", html, flags=re.S)
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 class SiteBuilder:
     """Holds what the pages are made of, so that `dl500 serve` re-renders one question and rewrites its page."""
 
-    def __init__(self, book, langs, inputs, out_dir: Path, claims_paths=()):
+    def __init__(self, book, langs, inputs, out_dir: Path, claims_paths=(), claim_states=None):
         import jinja2
         self.book, self.langs, self.inputs, self.out = book, list(langs), inputs, Path(out_dir)
         # Every value is text unless the pipeline built it as markup (Markup: bodies, contents lists).
@@ -353,7 +301,8 @@ class SiteBuilder:
                                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
         self.env.globals["csp"] = content_security_policy()
         self.math = MathRenderer(inputs.math)
-        self.claims = load_claims(claims_paths)
+        # claims_paths is kept for callers: the states now come from the claim cache itself, which claims.json mirrors
+        self.claim_states = read_claim_states(book) if claim_states is None else claim_states
         self.question_cache: dict = {}  # (qid, lang) -> (input key, html, record)
         self.fragments: dict = {}
         self.live_reload = False
@@ -416,7 +365,9 @@ class SiteBuilder:
         frag = self.fragments.get((ref.qid, text.lang))
         if frag is None:
             return ("", "", None)
-        key = hashlib.sha256("\0".join([ref.number, lang, str(fallback), *frag, ",".join(text.contributors)])
+        states = self.claim_states.get((ref.qid, text.lang), [])
+        key = hashlib.sha256("\0".join([ref.number, lang, str(fallback), *frag, ",".join(text.contributors),
+                                        claims_key(states)])
                              .encode()).hexdigest()
         hit = self.question_cache.get((ref.qid, lang))
         if hit and hit[0] == key:
@@ -425,7 +376,7 @@ class SiteBuilder:
         lab = site_labels(lang)
         title = finish_question_html(inline_title(frag[0]), ctx, text.path.parent.name)
         body = finish_question_html(demote_headings(frag[1], 3), ctx, text.path.parent.name)
-        body = claim_marks(body, self.claims, lang, set())
+        body = mark_claims(body, states, lang)
         body = body.replace('<pre class="highlight runnable">',
                             f'<pre class="highlight runnable" data-label="{attr(lab["runs"])}">')
         people = ", ".join(htmllib.escape(c) for c in text.contributors)

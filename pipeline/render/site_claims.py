@@ -1,0 +1,164 @@
+"""The state of every claim for the web edition: read from the claim cache (never by running anything), so each mark
+in a page says passed, failed, CUDA only or not run yet, with the check, the value computed, the tolerance and when."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from dataclasses import dataclass
+
+PASSED, FAILED, CUDA_ONLY, NOT_RUN = "passed", "failed", "cuda-only", "not-run"
+
+# What pipeline/render/html.py leaves of a claim: its text and the check (module.function) or code variable it cites.
+SITE_CLAIM = re.compile(r'<span class="claim"(?: title="guarded by ([^"]+)")?>(.*?)</span>', re.S)
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """One claim of one question text, as the last `dl500 claims` left it."""
+
+    name: str  # the check (module.function) or the variable of the question's runnable code
+    state: str  # PASSED, FAILED, CUDA_ONLY, NOT_RUN
+    value: str = ""  # what the check or code computed, as shown
+    tolerance: str = ""  # ± what the text may differ by
+    when: str = ""  # YYYY-MM-DD the check last ran, where the cache knows
+    device: str = ""
+    problem: str = ""  # why it failed
+
+
+def read_claim_states(book) -> dict:
+    """(qid, lang) → [ClaimState] in the order the claims stand in the text. Reads the claim cache only."""
+    from ..claims import run_claims
+    from ..claims.discover import find_claims
+    from ..validate import parsed_body
+    res = run_claims(book, cache_only=True, quiet=True)
+    claims, _ = find_claims(book, parsed_body)
+    failures = {(d.file, d.line, d.col): d.message for d in res.diagnostics if d.severity == "error"}
+    checks = {}
+    for r in res.records:
+        checks.setdefault(r["check"], {})[r["device"]] = r
+    code = _cached_code_results(book)
+    out: dict = {}
+    for c in claims:
+        problem = failures.get((c.rel, c.line, c.col))
+        if c.check:
+            st = _check_claim_state(c, checks.get(c.check, {}), problem)
+        else:
+            st = _code_claim_state(c, code.get((c.qid, c.lang)), problem)
+        out.setdefault((c.qid, c.lang), []).append(st)
+    return out
+
+
+def _cached_code_results(book) -> dict:
+    """(qid, lang) → the cached CPU result of the question's runnable blocks, where there is one."""
+    from .. import claims as cl
+    from ..claims.discover import find_code_units
+    from ..validate import parsed_body
+    units, _ = find_code_units(book, parsed_body)
+    cache = cl.Cache(cl.cache_dir(book) / "claims")
+    found = cl._run_code(book, units, ["cpu"], cache, None, cl.task_limits(book), cl.ClaimsResult(), True)
+    return {(qid, lang): rep for (qid, lang, dev), rep in found.items() if dev == "cpu"}
+
+
+def _check_claim_state(c, by_device: dict, problem) -> ClaimState:
+    ok = [r for dev, r in sorted(by_device.items()) if r.get("status") == "ok"]
+    if problem:
+        r = ok[0] if ok else next(iter(by_device.values()), {})
+        return ClaimState(c.check, FAILED, *_value_and_tolerance(c, r.get("value")), _day(r.get("passed_at")),
+                          r.get("device", ""), problem)
+    if ok:
+        r = ok[-1] if len(ok) > 1 and ok[-1]["device"] == "cuda" else ok[0]
+        return ClaimState(c.check, PASSED, *_value_and_tolerance(c, r.get("value")), _day(r.get("passed_at")),
+                          r["device"])
+    if any(r.get("status") == "not-applicable" for r in by_device.values()):
+        return ClaimState(c.check, CUDA_ONLY)
+    return ClaimState(c.check, NOT_RUN)
+
+
+def _code_claim_state(c, rep, problem) -> ClaimState:
+    if problem:
+        val = (rep or {}).get("variables", {}).get(c.var)
+        return ClaimState(c.var, FAILED, *_value_and_tolerance(c, val), device="cpu", problem=problem)
+    if rep and rep.get("status") == "done" and c.var in rep.get("variables", {}):
+        return ClaimState(c.var, PASSED, *_value_and_tolerance(c, rep["variables"][c.var]),
+                          _day(rep.get("at")), "cpu")
+    return ClaimState(c.var, NOT_RUN)
+
+
+def _value_and_tolerance(c, value) -> tuple:
+    """(value shown, tolerance shown) of the numbers the claim compares, as the comparison reads them."""
+    from ..claims.numbers import _fmt, flatten_result, pick
+    if value is None:
+        return ("", "")
+    try:
+        vals = pick(flatten_result(value), c.index)
+    except (TypeError, ValueError, IndexError):
+        return (str(value)[:60], "")
+    shown = ", ".join(_fmt(v) for v in vals[:4]) + (" …" if len(vals) > 4 else "")
+    tols = [max(half, float(c.atol or 0), float(c.rtol or 0) * abs(a)) for (_w, half), a in zip(c.written, vals)]
+    return (shown, "±" + _fmt(max(tols)) if tols else "")
+
+
+def _day(stamp) -> str:
+    if isinstance(stamp, (int, float)):
+        import time
+        return time.strftime("%Y-%m-%d", time.gmtime(stamp))
+    return str(stamp or "")[:10]
+
+
+def claims_key(states: list) -> str:
+    """A short text that changes whenever a question's claim states change (part of its render key)."""
+    return repr(states)
+
+
+LABELS = {
+    "zh": {"sep": "；", "passed": "✓ 通过：{what}", "failed": "✗ 未通过：{what}",
+           "cuda-only": "◇ {what} 只在 CUDA 上运行，本机未运行", "not-run": "? {what} 尚未运行",
+           "check": "检查 {name}", "var": "本题代码的变量 {name}", "value": "计算值 {value}", "tolerance": "容差 {tolerance}",
+           "when": "最近运行 {when}"},
+    "en": {"sep": "; ", "passed": "✓ passed: {what}", "failed": "✗ failed: {what}",
+           "cuda-only": "◇ {what} runs on CUDA only; not run on this device", "not-run": "? {what} not run yet",
+           "check": "check {name}", "var": "the variable {name} of this question's code", "value": "computed {value}",
+           "tolerance": "tolerance {tolerance}", "when": "last ran {when}"},
+}
+MARK_SYMBOL = {PASSED: "✓", FAILED: "✗", CUDA_ONLY: "◇", NOT_RUN: "?"}
+
+
+def describe(st: ClaimState, lang: str) -> str:
+    """The words a mark carries (tooltip and accessible name)."""
+    lab = LABELS.get(lang, LABELS["en"])
+    what = lab["check" if "." in st.name else "var"].format(name=st.name)
+    facts = [lab[k].format(**{k: v}) for k, v in (("value", st.value), ("tolerance", st.tolerance)) if v]
+    if st.when:
+        facts.append(lab["when"].format(when=st.when + (f" ({st.device})" if st.device else "")))
+    if st.problem:
+        facts.append(st.problem)
+    return lab[st.state].format(what=what) + "".join(lab["sep"] + f for f in facts)
+
+
+def mark_claims(html: str, states: list, lang: str) -> str:
+    """Each claim span of a rendered question becomes a mark of its state; a failed claim also shows why, in the
+    text. `states` are the question text's claims in order; a span takes the next state of the same name."""
+    queue = list(states)
+
+    def take(name):
+        for i, st in enumerate(queue):
+            if st.name == name:
+                return queue.pop(i)
+        return ClaimState(name, NOT_RUN)
+
+    def mark(m):
+        name, text = m.group(1), m.group(2)
+        if not name:
+            return m.group(0)
+        name = htmllib.unescape(name)
+        st = take(name)
+        tip = describe(st, lang)
+        e = htmllib.escape
+        out = (f'<span class="claim claim-{st.state}" data-check="{e(name)}" data-state="{st.state}">{text}'
+               f'<sup class="claim-mark" title="{e(tip)}"><span aria-hidden="true">{MARK_SYMBOL[st.state]}</span>'
+               f'<span class="visually-hidden">{e(tip)}</span></sup></span>')
+        if st.state == FAILED:
+            out += f'<span class="claim-failure" role="note">{e(tip)}</span>'
+        return out
+    return SITE_CLAIM.sub(mark, html)
