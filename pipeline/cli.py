@@ -50,8 +50,10 @@ def cmd_check(args) -> int:
         diags += changed_since_diagnostics(book, args.changed_since)
     diags += validate(book, only_files=only)
     if not args.no_claims:
-        from .claims import cached_claim_diagnostics
-        diags += [d for d in cached_claim_diagnostics(book) if only is None or d.file in only]
+        from .claims import run_claims
+        claims = run_claims(book, device="cpu", cache_only=True, quiet=True)  # reads the cache, runs nothing
+        diags += [d for d in claims.diagnostics if only is None or d.file in only]
+        diags += claims_not_run(book, claims, args.strict)
     if args.online:
         from .validate.online import check_urls
         diags += check_urls(book)
@@ -60,6 +62,20 @@ def cmd_check(args) -> int:
         from .gate import write_step_summary
         write_step_summary(diags, os.environ["GITHUB_STEP_SUMMARY"])
     return EXIT_ERRORS if has_errors(diags) else EXIT_OK
+
+
+def claims_not_run(book, claims, strict: bool) -> list:
+    """DL723 when the book has claims or runnable blocks and the cache holds no result for any of them:
+    then "0 errors" would say nothing about the numbers."""
+    if claims.cached or not (claims.claims or claims.blocks):
+        return []
+    from .diagnostics import ERROR, WARNING, diag
+    from .load import display_path
+    return [diag("DL723", display_path(book.root / "book.yaml", book.root), 1, 1,
+                 f"claims were not run: none of the {claims.claims} claim(s) and {claims.blocks} runnable "
+                 "block(s) has a result here, so no number in the book was checked",
+                 "run `dl500 claims` (results are cached; `dl500 check` then reports them), or pass --no-claims "
+                 "to check the text alone", ERROR if strict else WARNING)]
 
 
 def cmd_claims(args) -> int:
@@ -141,32 +157,94 @@ def cmd_serve(args) -> int:
     return run_serve(args)
 
 
+def cmd_doctor(args) -> int:
+    """What the build needs, what is here, and the install command for each missing piece; 2 when a required
+    piece is missing."""
+    import json
+
+    from .doctor import examine
+    findings = examine()
+    if args.format == "json":
+        sys.stdout.write(json.dumps([{"name": f.requirement.name, "needed_for": f.requirement.needed_for,
+                                      "required": f.requirement.required, "found": f.found,
+                                      "install": None if f.ok else f.requirement.install} for f in findings],
+                                    ensure_ascii=False, indent=2) + "\n")
+    else:
+        for f in findings:
+            mark = "ok     " if f.ok else ("MISSING" if f.requirement.required else "absent ")
+            print(f"{mark} {f.requirement.name}: {f.found if f.ok else f.requirement.needed_for}")
+            if not f.ok:
+                print(f"        install: {f.requirement.install}")
+        missing = [f for f in findings if not f.ok and f.requirement.required]
+        print(f"{len(missing)} required piece(s) missing" if missing else "everything the build needs is here")
+    return EXIT_USAGE if any(not f.ok and f.requirement.required for f in findings) else EXIT_OK
+
+
 def cmd_import(args) -> int:
     from .importer import run_import
     return run_import(args)
 
 
+# Shown at the end of `dl500 COMMAND --help`: commands a reader can copy as they are.
+EXAMPLES = {
+    "check": "dl500 check                      # the book in this folder\n"
+             "dl500 check --changed-since origin/main --format github\n"
+             "dl500 check --strict             # claims that were never run are an error",
+    "claims": "dl500 claims                     # every check, cached by content\n"
+              "dl500 claims --device cpu --jobs 2\n"
+              "dl500 claims --require cuda      # on a GPU machine: fail if CUDA is missing",
+    "build": "dl500 build                      # both languages, PDF and EPUB\n"
+             "dl500 build --lang en --format pdf\n"
+             "dl500 build --format html --keep-going",
+    "status": "dl500 status\n"
+              "dl500 status --since v0.1.0 --no-history\n"
+              "dl500 status --stamp source/ch01-math/math-clt-lln.en.md",
+    "review": "dl500 review source/ch01-math/math-clt-lln.en.md --by 'Jane Doe-Example University'",
+    "serve": "dl500 serve                      # http://127.0.0.1:8500/\n"
+             "dl500 serve --lang zh --port 9000",
+    "import": "dl500 import ../DeepLearning-500-questions --out imported\n"
+              "dl500 import ../DeepLearning-500-questions --out imported --update --dry-run\n"
+              "dl500 import ../DeepLearning-500-questions --out imported --chapters 1-3",
+    "doctor": "dl500 doctor\n"
+              "dl500 doctor --format json",
+}
+
+
+def add_command(sub, name: str, help: str, func):
+    """A subcommand whose --help ends with examples."""
+    sp = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
+                        epilog="examples:\n" + "\n".join("  " + line for line in EXAMPLES[name].splitlines()),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.set_defaults(func=func)
+    return sp
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dl500", description="Check, run and publish Deep Learning 500 Questions.")
-    p.add_argument("--version", action="version", version=f"dl500 {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="dl500", description="Check, run and publish Deep Learning 500 Questions.",
+                                epilog="`dl500 COMMAND --help` shows each command's options and examples.")
+    p.add_argument("--version", action="version", version=f"dl500 {__version__}", help="print the version")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp, formats=True):
         sp.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
         sp.add_argument("-q", "--quiet", action="store_true", help="print only problems")
         if formats:
-            sp.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+            sp.add_argument("--format", choices=sorted(FORMATTERS), default="text",
+                            help="how diagnostics are printed: text (default, on stderr), github (workflow "
+                                 "annotations), json or junit (on stdout)")
 
-    c = sub.add_parser("check", help="validate the source of record")
+    c = add_command(sub, "check", "validate the source of record", cmd_check)
     common(c)
     c.add_argument("--changed-since", metavar="REF", help="check only what changed since a git ref and what it affects")
     c.add_argument("--no-claims", action="store_true", help="do not report cached claim results")
     c.add_argument("--online", action="store_true", help="also check external URLs (cached; never by default)")
-    c.set_defaults(func=cmd_check)
+    c.add_argument("--strict", action="store_true",
+                   help="make claims that were never run an error (DL723) instead of a warning")
 
-    cl = sub.add_parser("claims", help="run the checks behind numeric claims and runnable code")
+    cl = add_command(sub, "claims", "run the checks behind numeric claims and runnable code", cmd_claims)
     common(cl)
-    cl.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
+    cl.add_argument("--device", choices=["cpu", "cuda", "all"], default="all",
+                    help="where to run: cpu, cuda or all (default: all; cuda is skipped without a GPU)")
     cl.add_argument("--jobs", type=int, default=0, help="worker processes (default: the core count)")
     cl.add_argument("--require", choices=["cuda"], help="fail when the named device is missing")
     cl.add_argument("--no-cache", action="store_true", help="run every check again")
@@ -175,57 +253,58 @@ def build_parser() -> argparse.ArgumentParser:
                     help="refuse to run contributor code without the bubblewrap sandbox (CI uses this)")
     cl.add_argument("--verify-cache", type=int, default=0, metavar="N",
                     help="run N results that came from the cache again and report any that disagree (-1: all)")
-    cl.set_defaults(func=cmd_claims)
 
-    b = sub.add_parser("build", help="build the PDF and EPUB editions and the translation report")
+    b = add_command(sub, "build", "build the PDF and EPUB editions and the translation report", cmd_build)
     common(b, formats=False)
     b.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
     b.add_argument("--format", dest="formats", action="append", choices=["pdf", "epub", "html", "anki"],
                    help="pdf, epub, html or anki (repeatable; default: pdf and epub)")
-    b.add_argument("--jobs", type=int, default=0)
+    b.add_argument("--jobs", type=int, default=0, help="PDF parts laid out at once (default: the core count)")
     b.add_argument("--keep-going", action="store_true", help="publish despite validation errors, and say what")
     b.add_argument("--pdf-layout", choices=["parts", "single"], default=None,
                    help="parts (default): chapters laid out in parallel and joined; single: one document")
     b.add_argument("--out", default=None, help="output folder (default: build/ beside source/)")
-    b.set_defaults(func=cmd_build)
 
-    s = sub.add_parser("status", help="translation status report")
+    s = add_command(sub, "status", "translation status report", cmd_status)
     common(s, formats=False)
     s.add_argument("--since", metavar="REF", help="what changed since a git ref")
     s.add_argument("--stamp", metavar="FILE", action="append", help="record the original's current hash in a translation")
-    s.add_argument("--out", default=None)
+    s.add_argument("--out", default=None,
+                   help="folder for translation-status.{html,json,md} and the badge (default: build/)")
     s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
     s.add_argument("--by-topic", action="store_true", help="also print questions, translated and reviewed per topic")
-    s.set_defaults(func=cmd_status)
 
-    rv = sub.add_parser("review", help="record that a second person reviewed a question file")
+    rv = add_command(sub, "review", "record that a second person reviewed a question file", cmd_review)
     rv.add_argument("files", nargs="+", metavar="FILE", help="question files (<id>.<lang>.md)")
     rv.add_argument("--by", required=True, metavar="NAME", help="the reviewer, as Name-Affiliation")
     rv.add_argument("--on", metavar="YYYY-MM-DD", help="the review date (default: today)")
     rv.add_argument("--book", metavar="PATH", help="the book folder (default: found above each file)")
-    rv.set_defaults(func=cmd_review)
 
-    sv = sub.add_parser("serve", help="preview the web edition, rebuilding what changed on save")
-    sv.add_argument("path", nargs="?", default=".")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8500)
-    sv.add_argument("--lang", action="append")
-    sv.add_argument("-q", "--quiet", action="store_true")
-    sv.set_defaults(func=cmd_serve)
+    sv = add_command(sub, "serve", "preview the web edition, rebuilding what changed on save", cmd_serve)
+    sv.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine)")
+    sv.add_argument("--port", type=int, default=8500, help="port to listen on (default: 8500)")
+    sv.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
+    sv.add_argument("-q", "--quiet", action="store_true", help="print only problems")
 
-    i = sub.add_parser("import", help="import a legacy Markdown book")
-    i.add_argument("legacy", help="the legacy repository")
-    i.add_argument("--out", required=True)
-    i.add_argument("--chapters", help="chapter numbers to take, e.g. 1-18 or 1,3,5")
-    i.add_argument("--variants", help="YAML mapping chapter number -> folder, for doubled chapters")
-    i.add_argument("--update", action="store_true", help="re-import into an existing tree, keeping its ids")
+    i = add_command(sub, "import", "import a legacy Markdown book", cmd_import)
+    i.add_argument("legacy", help="the legacy repository (chNN_<title>/ chapter folders at its top)")
+    i.add_argument("--out", required=True, metavar="DIR",
+                   help="where the book goes: an empty or absent folder, or an earlier import with --update")
+    i.add_argument("--chapters", metavar="SPEC", help="chapter numbers to take, e.g. 1-18 or 1,3,5")
+    i.add_argument("--variants", metavar="FILE", help="YAML mapping chapter number -> folder, for doubled chapters")
+    i.add_argument("--update", action="store_true",
+                   help="re-import into an earlier import: keep its ids and the maintainers' edits; stop with a "
+                        "list when both sides changed a file")
     i.add_argument("--dry-run", action="store_true",
                    help="print what would be created, updated, deleted or is in conflict; write nothing")
     i.add_argument("--resolve", choices=["mine", "legacy"],
                    help="with --update, for files both sides changed: keep the edited file (mine) or take the "
                         "legacy text (legacy); default: stop and list them")
-    i.add_argument("-q", "--quiet", action="store_true")
-    i.set_defaults(func=cmd_import)
+    i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+    d = add_command(sub, "doctor", "list what the build needs, what is missing and how to install it", cmd_doctor)
+    d.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
     return p
 
 
