@@ -26,6 +26,7 @@ from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
 from .site_claims import claims_key, mark_claims, read_claim_states
+from .site_search import tidy_text
 from .quiz import write_quiz
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
@@ -287,7 +288,7 @@ def search_text(title: str, body: str, limit: int = SEARCH_CHARS) -> str:
 def strip_tags(html: str) -> str:
     html = re.sub(r'<math.*?</math>|<img[^>]*>|<sup class="claim-mark".*?</sup>|<span class="claim-failure".*?</span>',
                   " ", html, flags=re.S)
-    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    return tidy_text(" ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split()))
 
 
 class SiteBuilder:
@@ -391,7 +392,8 @@ class SiteBuilder:
                 f'{ref.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
                 f'</section>\n')
         record = {"url": f"{lang}/@PAGE:{ref.qid}@#{ref.qid}", "language": lang,
-                  "meta": {"title": strip_tags(title), "number": ref.number},
+                  "meta": {"title": strip_tags(title), "number": ref.number,
+                           "chapter": self._chapter_label(ref.qid, lang)},
                   # a question still waiting for its translation is found by its title only: its text is the
                   # original's, which the original's edition indexes
                   "content": strip_tags(title) if fallback else search_text(strip_tags(title), body)}
@@ -399,6 +401,13 @@ class SiteBuilder:
         entry = (key, html, record)
         self.question_cache[(ref.qid, lang)] = entry
         return entry
+
+    def _chapter_label(self, qid: str, lang: str) -> str:
+        """"<number> <title>" of the chapter holding `qid` (search results name it)."""
+        for ch in self.book.chapters:
+            if any(q.qid == qid for q in _questions(ch.items)):
+                return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}"
+        return ""
 
     # pages
     def render_page(self, page, lang: str) -> str:
@@ -679,37 +688,9 @@ def pagefind_available() -> bool:
 
 
 def write_search_index(records: list, site: Path) -> None:
-    """Pagefind index of one record per question and language under site/pagefind/ (replaced whole).
-
-    Each record becomes a tiny HTML file that the Pagefind binary indexes in one run (~1.6 s for 1,000 records);
-    feeding the same records through the Python API's add_custom_record took ~100 ms each, here ~100 s.
-    """
-    import shutil
-    import subprocess
-    import tempfile
-    exe = pagefind_executable()
-    with tempfile.TemporaryDirectory(prefix="dl500-pagefind-") as tmp:
-        src = Path(tmp) / "records"
-        for i, r in enumerate(records):
-            p = src / r["language"] / f"{i}.html"
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(
-                f'<!doctype html><html lang="{r["language"]}"><body><h1>{htmllib.escape(r["meta"]["title"])}</h1>'
-                f'<a data-pagefind-meta="target[href]" href="{attr(r["url"])}"></a>'
-                f'<span data-pagefind-meta="number[data-n]" data-n="{attr(r["meta"]["number"])}"></span>'
-                f'<p>{htmllib.escape(r["content"])}</p></body></html>', "utf-8")
-        out = Path(tmp) / "pagefind"
-        from .lifeline import die_with_parent
-        res = subprocess.run([str(exe), "--site", str(src), "--output-path", str(out), "--silent"],
-                             capture_output=True, text=True, preexec_fn=die_with_parent)
-        if res.returncode != 0:
-            raise RuntimeError(f"pagefind failed: {res.stderr.strip()[-500:]}")
-        final, old = site / "pagefind", site / ".pagefind.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            final.rename(old)
-        shutil.copytree(out, final)
-        shutil.rmtree(old, ignore_errors=True)
+    """Pagefind index of one record per question and language under site/pagefind/ (see site_search)."""
+    from .site_search import write_search_index as write_index
+    write_index(records, site, pagefind_executable())
 
 
 def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None):

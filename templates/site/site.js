@@ -19,33 +19,76 @@
     return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
 
-  // Pagefind's excerpt is HTML with <mark> around the hits: keep the marks, show everything else as text.
-  // DOMParser builds an inert document (no script runs, no image loads).
-  function safeExcerpt(html) {
-    var doc = new DOMParser().parseFromString("<body>" + String(html || ""), "text/html");
-    var out = "";
-    doc.body.childNodes.forEach(function (n) {
-      var text = escapeHtml(n.textContent || "");
-      out += (n.nodeType === 1 && n.tagName === "MARK") ? "<mark>" + text + "</mark>" : text;
-    });
-    return out;
+  // Chinese: the index holds jieba's words and their suffixes (pipeline/render/site_search.py), so the query's
+  // Chinese goes to Pagefind one character at a time and the hits are then kept only where the text holds each
+  // Chinese run of the query as written. Other scripts go to Pagefind as they are.
+  var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
+  function hanRuns(q) { return q.match(HAN) || []; }
+  function pagefindQuery(q) {
+    return q.replace(HAN, function (run) { return " " + run.split("").join(" ") + " "; }).replace(/\s+/g, " ").trim();
   }
+  function holdsRuns(d, runs) {
+    var text = (d.meta.title || "") + "\n" + (d.meta.text || "");
+    return runs.every(function (r) { return text.indexOf(r) >= 0; });
+  }
+
+  // The snippet is cut from the record's original text (never Pagefind's excerpt of the indexed words, which
+  // carries the segmentation's spaces), around the first place it holds a query term, the term marked.
+  function snippet(text, q) {
+    text = String(text || "");
+    var terms = hanRuns(q).concat(q.replace(HAN, " ").split(/\s+/).filter(function (t) { return t.length > 1; }));
+    var lower = text.toLowerCase(), at = -1, len = 0;
+    terms.forEach(function (t) {
+      var i = lower.indexOf(t.toLowerCase());
+      if (i >= 0 && (at < 0 || i < at)) { at = i; len = t.length; }
+    });
+    if (at < 0) return escapeHtml(text.slice(0, 120)) + (text.length > 120 ? "…" : "");
+    var start = Math.max(0, at - 40), end = Math.min(text.length, at + len + 80);
+    return (start > 0 ? "…" : "") + escapeHtml(text.slice(start, at)) + "<mark>" + escapeHtml(text.slice(at, at + len)) +
+      "</mark>" + escapeHtml(text.slice(at + len, end)) + (end < text.length ? "…" : "");
+  }
+
+  // Every question the query finds, best first, up to `limit`: [{url, number, title, chapter, snippet}].
+  function findQuestions(q, limit, debounce) {
+    var runs = hanRuns(q);
+    return loadPagefind().then(function (pf) {
+      var query = pagefindQuery(q);
+      return debounce ? pf.debouncedSearch(query, {}, 120) : pf.search(query);
+    }).then(function (res) {
+      if (res === null) return null;  // superseded by a newer query
+      var found = [], i = 0;
+      function more() {
+        if (found.length >= limit || i >= res.results.length) return Promise.resolve(found.slice(0, limit));
+        var batch = res.results.slice(i, i + 24);
+        i += batch.length;
+        return Promise.all(batch.map(function (r) { return r.data(); })).then(function (items) {
+          items.forEach(function (d) {
+            if (!runs.length || holdsRuns(d, runs)) {
+              found.push({ url: root + String(d.meta.target || d.url).replace(/^\/+/, ""), number: d.meta.number || "",
+                           title: d.meta.title || "", chapter: d.meta.chapter || "", snippet: snippet(d.meta.text, q) });
+            }
+          });
+          return more();
+        });
+      }
+      return more();
+    });
+  }
+  window.dl500Search = function (q, limit) { return findQuestions(q, limit || 1e9, false); };
 
   function search(q, box, limit) {
     if (!q.trim()) { box.hidden = true; box.innerHTML = ""; return Promise.resolve(); }
-    return loadPagefind().then(function (pf) { return pf.debouncedSearch(q, {}, 120); }).then(function (res) {
-      if (res === null) return;  // superseded by a newer query
-      return Promise.all(res.results.slice(0, limit).map(function (r) { return r.data(); })).then(function (items) {
-        if (!items.length) { box.innerHTML = "<p class=\"none\">" + escapeHtml(box.getAttribute("data-empty")) + "</p>"; }
-        else {
-          box.innerHTML = "<ol>" + items.map(function (d) {
-            var url = root + String(d.meta.target || d.url).replace(/^\/+/, "");
-            return "<li><a href=\"" + escapeHtml(url) + "\"><span class=\"number\">" + escapeHtml(d.meta.number || "") +
-              "</span> " + escapeHtml(d.meta.title || "") + "</a><p>" + safeExcerpt(d.excerpt) + "</p></li>";
-          }).join("") + "</ol>";
-        }
-        box.hidden = false;
-      });
+    return findQuestions(q, limit, true).then(function (items) {
+      if (items === null) return;
+      if (!items.length) { box.innerHTML = "<p class=\"none\">" + escapeHtml(box.getAttribute("data-empty")) + "</p>"; }
+      else {
+        box.innerHTML = "<ol>" + items.map(function (d) {
+          return "<li><a href=\"" + escapeHtml(d.url) + "\"><span class=\"number\">" + escapeHtml(d.number) +
+            "</span> " + escapeHtml(d.title) + "</a> <span class=\"chapter\">" + escapeHtml(d.chapter) +
+            "</span><p>" + d.snippet + "</p></li>";
+        }).join("") + "</ol>";
+      }
+      box.hidden = false;
     });
   }
 
