@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html as htmllib
 import json
 import os
 import re
@@ -449,17 +450,64 @@ def test_defects_fixture_reproduces_every_kind_and_its_report_is_golden(tmp_path
 
 
 def test_check_on_the_imported_defects_reports_only_the_legacy_defects(tmp_path, capsys):
-    """The legacy book's real defects (an unclosed $, a missing and a remote image) and the missing English
-    titles; nothing the importer made."""
+    """The legacy book's real defects (an unclosed $, a \\left without \\right, a broken reference, a missing and
+    a remote image) and the missing English titles; nothing the importer made."""
     out = tmp_path / "book"
     assert run_import(FIXTURES / "legacy_defects", out) == 0
     capsys.readouterr()
     assert main(["check", str(out), "--no-claims", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     codes = sorted({d["code"] for d in data["diagnostics"] if d["severity"] == "error"})
-    assert codes == ["DL402", "DL404", "DL501"]
+    assert codes == ["DL401", "DL402", "DL404", "DL501", "DL503"]
     others = {d["code"] for d in data["diagnostics"] if d["severity"] != "error"}
     assert others <= {"DL209"}
+
+
+MARKERS = {"DL401": "'#41-cnn-基础' names no", "DL402": "image 'img/ch4/missing.png' does not exist",
+           "DL404": "remote image 'https://example.com/remote.png'", "DL506": "formula cannot be rendered"}
+
+
+def markers_in(text: str) -> dict[str, int]:
+    return {code: len(re.findall(re.escape(f"[{code}: {what}"), text)) for code, what in MARKERS.items()}
+
+
+@pytest.fixture(scope="module")
+def defects_build(tmp_path_factory):
+    """The imported defects fixture built with --keep-going: every format (the PDF in Chinese only, for time)."""
+    base = tmp_path_factory.mktemp("defects")
+    book = base / "book"
+    assert run_import(FIXTURES / "legacy_defects", book) == 0
+    out = base / "build"
+    code = main(["build", str(book), "-q", "--keep-going", "--out", str(out), "--format", "epub", "--format",
+                 "html"])
+    assert code in (0, 1)
+    code = main(["build", str(book), "-q", "--keep-going", "--out", str(base / "pdf"), "--format", "pdf",
+                 "--lang", "zh"])
+    assert code in (0, 1)
+    return out, base / "pdf"
+
+
+def test_defects_show_as_markers_in_the_epub(defects_build):
+    import zipfile
+    with zipfile.ZipFile(defects_build[0] / "zh" / "dl500.epub") as z:
+        text = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xhtml"))
+    assert markers_in(htmllib.unescape(text)) == dict.fromkeys(MARKERS, 1)
+
+
+def test_defects_show_as_markers_on_the_site(defects_build):
+    pages = [p for p in (defects_build[0] / "site" / "zh").rglob("*.html")]
+    found = markers_in(htmllib.unescape("".join(p.read_text("utf-8") for p in pages)))
+    assert all(found[code] >= 1 for code in MARKERS), found
+
+
+def test_defects_show_as_markers_in_the_pdf(defects_build):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    import subprocess
+    text = subprocess.run(["pdftotext", str(defects_build[1] / "zh" / "dl500.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    found = {code: text.count(f"[{code}:") for code in MARKERS}
+    assert found == dict.fromkeys(MARKERS, 1), found
 
 
 # --- bad input --------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from . import math as mathr
+from .markers import formula_marker, image_marker, xref_marker
 from .sanitize import sanitize_fragment
 
 MATH_SPAN = re.compile(r'<span class="math (inline|display)">\\[(\[](.*?)\\[)\]]</span>', re.S)
@@ -62,7 +63,7 @@ def xref_text(ctx: RenderContext, target: str) -> str | None:
 def finish_question_html(fragment: str, ctx: RenderContext, chapter_folder: str) -> str:
     """pandoc's fragment → the format's markup, then through the sanitizer: nothing else reaches an output."""
     html = MATH_SPAN.sub(lambda m: _math(m, ctx), fragment)
-    html = XREF.sub(lambda m: _xref(m, ctx), html)
+    html = XREF.sub(lambda m: _xref(m, ctx, html), html)
     html = PRE.sub(lambda m: _code(m, ctx), html)
     html = FIGURE.sub(lambda m: _figure(m, ctx), html)
     html = IMG.sub(lambda m: _img(m, ctx, chapter_folder), html)
@@ -74,24 +75,25 @@ def _math(m, ctx: RenderContext) -> str:
     display = m.group(1) == "display"
     tex = htmllib.unescape(m.group(2))
     if ctx.math_html is not None:
-        return ctx.math_html(tex, display)
+        out = ctx.math_html(tex, display)
+        return out + formula_marker() if 'class="math-fallback"' in out else out
     if ctx.target == "epub":
         try:
             return mathr.mathml_with_fallback(tex, display)
-        except Exception:
-            return f'<code class="math-fallback">{htmllib.escape(tex)}</code>'
+        except Exception as e:
+            return f'<code class="math-fallback">{htmllib.escape(tex)}</code>' + formula_marker(type(e).__name__)
     r = ctx.math.get((tex, display))
     if not r or "error" in r:
-        return f'<code class="math-fallback">{htmllib.escape(tex)}</code>'
+        return f'<code class="math-fallback">{htmllib.escape(tex)}</code>' + formula_marker((r or {}).get("error", ""))
     img = mathr.svg_img(r, display, tex)
     return f'<span class="math-block">{img}</span>' if display else img
 
 
-def _xref(m, ctx: RenderContext) -> str:
+def _xref(m, ctx: RenderContext, fragment: str) -> str:
     target, attrs, text = m.group(1), m.group(2), m.group(3)
     auto = xref_text(ctx, target)
-    if auto is None:
-        return m.group(0)
+    if auto is None:  # an anchor inside this question is fine; anything else is a broken reference (DL401)
+        return m.group(0) if f'id="{target}"' in fragment else m.group(0) + xref_marker(htmllib.unescape(target))
     href = f"#{target}"
     if ctx.target == "epub":
         file = ctx.chapter_of.get(target, "")
@@ -133,13 +135,13 @@ def _img(m, ctx: RenderContext, chapter_folder: str) -> str:
     key = (chapter_folder, url)
     if ctx.target == "epub":
         href = ctx.images.get(key)
-        return f'<img src="{href}"' if href else m.group(0)
+        return f'<img src="{href}"' if href else image_marker(url) + m.group(0)
     svg = ctx.figures.get(key)
     if svg is not None:
         data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
         return f'<img src="data:image/svg+xml;base64,{data}"'
     src = ctx.images.get(key)
-    return f'<img src="{src}"' if src else m.group(0)
+    return f'<img src="{src}"' if src else image_marker(url) + m.group(0)
 
 
 def _claim(m) -> str:
