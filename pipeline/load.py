@@ -19,8 +19,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .diagnostics import ERROR, WARNING, diag
 from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers, tags_from_meta
-from .validate.limits import (MAX_BOOK_FILES, contained_folder, first_bad_string, list_markdown_files,
-                              read_source_bytes, text_limit_diagnostics, yaml_shape_diagnostics)
+from .validate.limits import (MAX_BOOK_FILES, MAX_YAML_DEPTH, contained_folder, first_bad_string,
+                              list_markdown_files, read_source_bytes, text_limit_diagnostics, too_deep_path,
+                              yaml_shape_diagnostics)
 
 QUESTION_FILE = re.compile(r"^(?P<qid>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2}(?:-[A-Za-z]+)?)\.md$")
 MAX_GROUP_DEPTH = 2  # section, sub-section: enough for the book's "2.40.5" and "2.40.5.3"
@@ -77,15 +78,20 @@ def _yaml() -> YAML:
 
 
 def parse_yaml(text: str, rel: str, line_offset: int = 0):
-    """Parse YAML keeping positions; on a syntax error return a DL101 at the parser's line and column; YAML nested
-    too deeply or with aliases that expand too far is refused (DL123, DL124) before a tree is built."""
-    shape = yaml_shape_diagnostics(text, rel, line_offset)
-    if shape:
-        return None, shape
+    """Parse YAML keeping positions; on a syntax error return a DL101 at the parser's line and column. YAML with
+    anchors is walked as events first, so aliases that expand too far are refused (DL124) before a tree is built;
+    without anchors the tree is no bigger than the text, and its depth is checked once built (DL123)."""
+    if "&" in text:  # no anchor, no alias: the event walk (as costly as the parse) is only needed with one
+        shape = yaml_shape_diagnostics(text, rel, line_offset)
+        if shape:
+            return None, shape
     try:
         with warnings.catch_warnings():  # ruamel warns on stderr about a reused anchor: valid YAML, not ours to print
             warnings.simplefilter("ignore")
             data = _yaml().load(text)
+    except RecursionError:  # nested deeper than the composer's recursion: the event walk says where
+        return None, yaml_shape_diagnostics(text, rel, line_offset) or [
+            diag("DL123", rel, 1 + line_offset, 1, "YAML nested too deep", "flatten the structure")]
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
@@ -95,10 +101,15 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
                            "check indentation, colons and quotes on this line")]
     except YAMLError as e:
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML: {e}", "")]
-    except (ValueError, TypeError, OverflowError, RecursionError) as e:
+    except (ValueError, TypeError, OverflowError) as e:
         # a scalar ruamel cannot construct: a date like 2024-13-45, an integer of more than 4,300 digits
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML value: {str(e)[:120]}",
                            "quote the value to keep it as text")]
+    deep = too_deep_path(data)
+    if deep is not None:
+        line, col = node_pos(data, list(deep), rel, line_offset)
+        return None, [diag("DL123", rel, line, col, f"YAML nested more than {MAX_YAML_DEPTH} levels deep",
+                           "flatten the structure; the book's files need a few levels at most")]
     bad = first_bad_string(data)
     if bad is not None:
         line, col = node_pos(data, list(bad), rel, line_offset)

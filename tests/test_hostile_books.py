@@ -62,6 +62,9 @@ CASES = [
     # tracebacks of the issue
     ("deep-yaml-front-matter", [(Q3, "title: 卷积层有多少参数？", "title: " + "[" * 1000 + "]" * 1000)], None,
      "DL123", Q3, 3),
+    ("yaml-40-levels", [(Q3, "title: 卷积层有多少参数？", "title: " + "[" * 40 + "]" * 40)], None, "DL123", Q3, 3),
+    ("yaml-40-levels-with-anchor", [(Q3, "title: 卷积层有多少参数？", "title: &t " + "[" * 40 + "]" * 40)], None,
+     "DL123", Q3, 3),
     ("deep-yaml-book", [(BOOK, "version: 0.0.1", "version: " + "{a: " * 1000 + "x" + "}" * 1000)], None, "DL123", BOOK, 4),
     ("options-list", [(BOOK, "chapters: [ch01, ch02]", "chapters: [ch01, ch02]\noptions: [1, 2]")], None,
      "DL104", BOOK, 9),

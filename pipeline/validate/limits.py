@@ -129,6 +129,21 @@ def text_limit_diagnostics(text: str, rel: str) -> list:
     return []
 
 
+def too_deep_path(data, limit: int = MAX_YAML_DEPTH):
+    """The path to a collection nested deeper than `limit` in a loaded YAML tree, or None. Iterative, so it is
+    safe on any depth the parser let through; used on trees without aliases, whose size the text bounds."""
+    stack = [(data, (), 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else None
+        if items is None:
+            continue
+        if depth > limit:
+            return path
+        stack += [(value, (*path, key), depth + 1) for key, value in items]
+    return None
+
+
 def first_bad_string(data, path=()):
     """The path to the first key or string value holding a character XML cannot carry, or None. The tree is
     small by now: yaml_shape_diagnostics has bounded its depth and its size with aliases expanded."""
