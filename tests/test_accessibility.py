@@ -73,3 +73,95 @@ def test_image_with_alt_passes(book, capsys):
     patch_file(book, "source/ch01/relu.svg", None, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
     _, diags = diagnostics_json(capsys, "check", ".")
     assert not [d for d in diags if d["code"] == "DL450"]
+
+
+# ---- the EPUB: package language, accessibility metadata, table headers ------------------------------------------
+
+def _opf(lang: str) -> str:
+    import zipfile
+
+    from print_book import build_print_book
+    with zipfile.ZipFile(build_print_book("--format", "epub") / "build" / lang / "dl500.epub") as z:
+        return z.read("EPUB/content.opf").decode("utf-8")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_epub_package_declares_its_language(lang):
+    import re
+    opf = _opf(lang)
+    assert re.search(rf'<package\b[^>]*\sxml:lang="{lang}"', opf)
+    assert f"<dc:language>{lang}</dc:language>" in opf
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_epub_carries_schema_org_accessibility_metadata(lang):
+    import re
+    opf = _opf(lang)
+    props = re.findall(r'<meta property="([^"]+)">([^<]+)</meta>', opf)
+    have = {}
+    for name, value in props:
+        have.setdefault(name, []).append(value)
+    for name in ("schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+                 "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo"):
+        assert have.get(name), name
+    assert "textual" in have["schema:accessModeSufficient"]
+    assert {"structuralNavigation", "tableOfContents", "MathML"} <= set(have["schema:accessibilityFeature"])
+
+
+def test_package_language_is_added_once():
+    from pipeline.render.epub import add_package_language
+    opf = b'<?xml version="1.0"?><package xmlns="x" version="3.0"><metadata/></package>'
+    once = add_package_language(opf, "zh")
+    assert b'<package xmlns="x" version="3.0" xml:lang="zh">' in once
+    assert add_package_language(once, "en") == once
+
+
+def test_empty_table_header_cells_become_data_cells():
+    from pipeline.render.html import fill_table_headers
+    table = ('<table><thead><tr class="header"><th></th><th>值</th></tr></thead>'
+             '<tbody><tr><td>a</td><td>1</td></tr></tbody></table>')
+    out = fill_table_headers(table)
+    assert "<th></th>" not in out and "<td></td><th>值</th>" in out
+    empty_head = '<table><thead>\n<tr class="header">\n<th> </th>\n<th></th>\n</tr>\n</thead>\n<tbody></tbody></table>'
+    assert "<thead>" not in fill_table_headers(empty_head)
+
+
+def test_epub_math_is_mathml_with_its_tex_as_alttext():
+    from pipeline.render.math import mathml_with_fallback
+    out = mathml_with_fallback(r"\frac{a}{b} < c", False)
+    assert out.startswith("<math") and 'alttext="\\frac{a}{b} &lt; c"' in out
+
+
+# ---- Ace by DAISY -------------------------------------------------------------------------------------------------
+
+def _ace_gate():
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("ace_gate", Path(__file__).parents[1] / "scripts" / "ace_gate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_ace_gate_counts_failures_by_impact_and_rule():
+    def check(outcome, impact, title):
+        return {"earl:result": {"earl:outcome": outcome}, "earl:test": {"earl:impact": impact, "dct:title": title}}
+    report = {"assertions": [{"assertions": [check("fail", "serious", "color-contrast"),
+                                             check("fail", "serious", "color-contrast"),
+                                             check("pass", "critical", "epub-lang"),
+                                             check("fail", "minor", "empty-table-header")]}]}
+    found = _ace_gate().violations(report)
+    assert found == {("serious", "color-contrast"): 2, ("minor", "empty-table-header"): 1}
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("DL500_ACE"),
+                    reason="DL500_ACE names ace-puppeteer (npm install --ignore-scripts @daisy/ace); tox -e ace")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_ace_finds_nothing_serious_or_critical_in_the_fixture_epub(lang):
+    import os
+
+    from print_book import build_print_book
+    gate = _ace_gate()
+    epub = build_print_book("--format", "epub") / "build" / lang / "dl500.epub"
+    found = gate.violations(gate.run_ace(os.environ["DL500_ACE"], epub, 600))
+    assert not [k for k in found if k[0] in gate.BLOCKING], found

@@ -68,7 +68,18 @@ def finish_question_html(fragment: str, ctx: RenderContext, chapter_folder: str)
     html = FIGURE.sub(lambda m: _figure(m, ctx), html)
     html = IMG.sub(lambda m: _img(m, ctx, chapter_folder), html)
     html = CLAIM.sub(_claim, html)
+    html = fill_table_headers(html)
     return sanitize_fragment(html, ctx.target)
+
+
+EMPTY_TH = re.compile(r"<th([^>]*)>\s*</th>")
+EMPTY_HEAD = re.compile(r"<thead>\s*<tr[^>]*>(?:\s*<td[^>]*></td>)*\s*</tr>\s*</thead>\s*")
+
+
+def fill_table_headers(html: str) -> str:
+    """A table header cell is never empty (screen readers announce it for every cell of its column): an empty
+    one (a table's corner) becomes a data cell, and a header row with nothing in it goes."""
+    return EMPTY_HEAD.sub("", EMPTY_TH.sub(r"<td\1></td>", html))
 
 
 def _math(m, ctx: RenderContext) -> str:
