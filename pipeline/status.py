@@ -639,13 +639,13 @@ def print_table(book, report: dict, console=None) -> None:
     for lang in report["languages"]:
         t = Table(title=f"Translation status: {book.primary} → {lang}", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False, padding=(0, 1), collapse_padding=True, show_edge=False)
-        t.add_column("ch", justify="right", no_wrap=True, min_width=2)
-        t.add_column("chapter", no_wrap=True, overflow="ellipsis", max_width=max(10, min(40, console.width - 68)))
-        t.add_column("qs", justify="right", no_wrap=True, min_width=3)
+        t.add_column("ch", justify="right", overflow="fold", min_width=2)
+        t.add_column("chapter", overflow="fold", max_width=max(10, min(40, console.width - 68)))
+        t.add_column("qs", justify="right", overflow="fold", min_width=3)
         for s in STATES:
-            t.add_column(short[s], justify="right", style=COLOURS[s] if s != "missing" else "dim", no_wrap=True,
+            t.add_column(short[s], justify="right", style=COLOURS[s] if s != "missing" else "dim", overflow="fold",
                          min_width=5)
-        t.add_column("progress", no_wrap=True, min_width=19)
+        t.add_column("progress", overflow="fold", min_width=19)
         rows = [(c["number"], c["title"].get(lang) or c["title"].get(book.primary) or c["id"], c["languages"][lang])
                 for c in report["chapters"]]
         for i, (num, title, c) in enumerate([*rows, ("", "whole book", report["totals"][lang])]):
@@ -664,14 +664,14 @@ def print_reviews(book, report: dict, console=None) -> None:
     console = console or Console(file=sys.stdout)
     t = Table(title="Reviews (originals: reviewed / review stale / unreviewed)", title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True, show_edge=False)
-    t.add_column("ch", justify="right", no_wrap=True, min_width=2)
-    t.add_column("chapter", no_wrap=True, overflow="ellipsis", max_width=max(10, min(40, console.width - 60)))
+    t.add_column("ch", justify="right", overflow="fold", min_width=2)
+    t.add_column("chapter", overflow="fold", max_width=max(10, min(40, console.width - 60)))
     for col in ("rev.", "stale", "unrev."):
-        t.add_column(col, justify="right", no_wrap=True)
+        t.add_column(col, justify="right", overflow="fold")
     for lang in report["languages"]:
-        t.add_column(f"{lang} rev.", justify="right", no_wrap=True)
-        t.add_column(f"{lang} stale", justify="right", no_wrap=True)
-    t.add_column("oldest review", no_wrap=True)
+        t.add_column(f"{lang} rev.", justify="right", overflow="fold")
+        t.add_column(f"{lang} stale", justify="right", overflow="fold")
+    t.add_column("oldest review", overflow="fold")
     rows = [(c["number"], c["title"].get(book.primary) or c["id"], c["reviews"], c["oldest_review"])
             for c in report["chapters"]]
     for i, (num, title, r, oldest) in enumerate([*rows, ("", "whole book", report["reviews"],
@@ -694,13 +694,13 @@ def print_breakdown(report: dict, key: str, console=None) -> None:
     console = console or Console(file=sys.stdout)
     t = Table(title=f"By {key.removeprefix('by_')}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
               padding=(0, 1), collapse_padding=True, show_edge=False)
-    t.add_column(key.removeprefix("by_"), no_wrap=True)
-    t.add_column("qs", justify="right", no_wrap=True)
-    t.add_column("orig. rev.", justify="right", no_wrap=True)
+    t.add_column(key.removeprefix("by_"), overflow="fold")
+    t.add_column("qs", justify="right", overflow="fold")
+    t.add_column("orig. rev.", justify="right", overflow="fold")
     for lang in report["languages"]:
-        t.add_column(f"{lang} transl.", justify="right", no_wrap=True)
-        t.add_column(f"{lang} rev.", justify="right", no_wrap=True)
-        t.add_column(f"{lang} %", justify="right", no_wrap=True)
+        t.add_column(f"{lang} transl.", justify="right", overflow="fold")
+        t.add_column(f"{lang} rev.", justify="right", overflow="fold")
+        t.add_column(f"{lang} %", justify="right", overflow="fold")
     for row in report[key]:
         label = row["id"] + (f" {row['title']['en']}" if row["title"].get("en") and key == "by_difficulty" else "")
         cells = [str(row["questions"]), str(row["originals_reviewed"])]

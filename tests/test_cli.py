@@ -157,3 +157,32 @@ def test_wrapper_says_how_to_set_up_when_there_is_no_venv(tmp_path):
     wrapper.chmod(0o755)
     res = subprocess.run([str(wrapper), "--help"], capture_output=True, text=True, timeout=30)
     assert res.returncode == 2 and "bash scripts/build-book" in res.stderr
+
+
+# --- status in a narrow terminal ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("columns", [60, 44])
+def test_status_wraps_names_in_a_narrow_terminal_instead_of_cutting_them(columns, tmp_path, monkeypatch, capsys):
+    from conftest import copy_fixture
+    root = copy_fixture("status_book", tmp_path / "book")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["status", ".", "--no-history", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    first_table = out.split("─", 1)[1].split("█ reviewed", 1)[0]
+    letters = re.sub(r"[\s\d█░%.─]", "", first_table)  # a folded name, read down its column, is whole
+    assert letters == "Basicswholebook", out
+
+
+def test_status_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch, capsys):
+    from conftest import copy_fixture
+    root = copy_fixture("status_book", tmp_path / "book")
+    monkeypatch.chdir(root)
+    files = []
+    for columns in ("40", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = tmp_path / f"out{columns}"
+        assert main(["status", ".", "--no-history", "--out", str(out)]) == 0
+        files.append({p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix in (".json", ".md")})
+    assert files[0] == files[1] and files[0]
