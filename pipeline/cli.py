@@ -180,6 +180,29 @@ def cmd_doctor(args) -> int:
     return EXIT_USAGE if any(not f.ok and f.requirement.required for f in findings) else EXIT_OK
 
 
+def bash_completion(parser: argparse.ArgumentParser) -> str:
+    """A bash completion script generated from the parser itself: commands, then each command's options,
+    then file names."""
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    lines = ["# bash completion for dl500: source <(dl500 completion bash)", "_dl500() {",
+             '  local cur=${COMP_WORDS[COMP_CWORD]} opts',
+             '  if [[ $COMP_CWORD -eq 1 ]]; then',
+             f'    COMPREPLY=($(compgen -W "{" ".join(commands)} --help --version" -- "$cur")); return',
+             '  fi', '  case ${COMP_WORDS[1]} in']
+    for name, sp in commands.items():
+        opts = " ".join(sorted(o for a in sp._actions for o in a.option_strings))
+        lines.append(f'    {name}) opts="{opts}" ;;')
+    lines += ['    *) opts="" ;;', '  esac', '  if [[ $cur == -* ]]; then',
+              '    COMPREPLY=($(compgen -W "$opts" -- "$cur"))', '  else',
+              '    COMPREPLY=($(compgen -f -- "$cur"))', '  fi', '}', 'complete -o filenames -F _dl500 dl500']
+    return "\n".join(lines) + "\n"
+
+
+def cmd_completion(args) -> int:
+    sys.stdout.write(bash_completion(build_parser()))
+    return EXIT_OK
+
+
 def cmd_import(args) -> int:
     from .importer import run_import
     return run_import(args)
@@ -207,6 +230,8 @@ EXAMPLES = {
               "dl500 import ../DeepLearning-500-questions --out imported --chapters 1-3",
     "doctor": "dl500 doctor\n"
               "dl500 doctor --format json",
+    "completion": "dl500 completion bash > ~/.local/share/bash-completion/completions/dl500\n"
+                  "source <(dl500 completion bash)    # this shell only",
 }
 
 
@@ -305,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = add_command(sub, "doctor", "list what the build needs, what is missing and how to install it", cmd_doctor)
     d.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
+
+    co = add_command(sub, "completion", "print a shell completion script", cmd_completion)
+    co.add_argument("shell", choices=["bash"], help="the shell to complete in (bash)")
     return p
 
 

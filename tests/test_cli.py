@@ -63,7 +63,21 @@ def test_every_example_parses(capsys):
     parser = build_parser()
     for text in EXAMPLES.values():
         for line in text.splitlines():
-            parser.parse_args(shlex.split(line.split(" #")[0])[1:])  # SystemExit (a usage error) fails the test
+            words = shlex.split(line.split(" #")[0])
+            if words[0] != "dl500":
+                continue  # a shell line around the command (source <(…))
+            parser.parse_args(words[1:words.index(">")] if ">" in words else words[1:])  # SystemExit (a usage error) fails the test
+
+
+def test_bash_completion_completes_commands_and_options(capsys):
+    rc, script, _ = run_cli(capsys, "completion", "bash")
+    assert rc == 0
+    probe = (script + 'COMP_WORDS=(dl500 che); COMP_CWORD=1; _dl500; echo "${COMPREPLY[*]}"\n'
+             'COMP_WORDS=(dl500 check --st); COMP_CWORD=2; _dl500; echo "${COMPREPLY[*]}"\n'
+             'COMP_WORDS=(dl500 import x --dry); COMP_CWORD=3; _dl500; echo "${COMPREPLY[*]}"\n')
+    res = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["check", "--strict", "--dry-run"]
 
 
 # --- check: claims that were never run ----------------------------------------------------------------------
