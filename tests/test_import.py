@@ -377,6 +377,27 @@ def test_bad_override_is_a_usage_error(new_id, message, tmp_path, capsys):
     assert tree_bytes(out) == before
 
 
+@pytest.mark.parametrize("field,value", [("files", "../outside.txt"), ("files", "/etc/hostname"),
+                                         ("folder", "../elsewhere"), ("json", "{not json")])
+def test_a_hostile_import_map_cannot_reach_outside_the_book(field, value, tmp_path, capsys):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_small", out) == 0
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me", "utf-8")
+    path = out / "import-map.json"
+    data = json.loads(path.read_text("utf-8"))
+    if field == "files":
+        data["files"][value] = "sha256:0000000000000000"
+    elif field == "folder":
+        data["chapters"][0]["folder"] = value
+    path.write_text(value if field == "json" else json.dumps(data), "utf-8")
+    assert run_import(FIXTURES / "legacy_small", out, "--update") == 2
+    err = capsys.readouterr().err
+    assert "import-map.json" in err and "Traceback" not in err
+    assert outside.read_text("utf-8") == "keep me"
+    assert not (tmp_path / "elsewhere").exists()
+
+
 # --- re-import over a maintained book: three-way, dry run -------------------------------------------------
 
 def small_pair(tmp_path):

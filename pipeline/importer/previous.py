@@ -4,6 +4,7 @@ import-map.json since), and a hash of every file it wrote, so --update can tell 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .ids import ID_OK
@@ -73,12 +74,29 @@ def read_previous(out: Path) -> Previous:
                             "restore it from version control, or import into an empty folder") from None
     check_overrides(path, overrides, keys, chapters.values())
     files = dict(files) if isinstance(files, dict) else dict.fromkeys(files)  # a list: written before hashes
+    check_paths(path, files, [folder for _, folder in chapters.values()])
     return Previous(chapters, keys, tree_titles(out), files, overrides)
 
 
 def chapter_id(entry: dict) -> str:
     """A chapter's id: the one a maintainer set in the map, else the one assigned."""
     return entry["id"]
+
+
+FOLDER_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+SAFE_REL = re.compile(r"^[^/\\\x00]+(?:/[^/\\\x00]+)*$")
+
+
+def check_paths(path: Path, files: dict, folders: list) -> None:
+    """The map names files the import may delete and folders it writes to: none may lead outside the book."""
+    for folder in folders:
+        if not isinstance(folder, str) or not FOLDER_OK.match(folder):
+            raise ImportFailure(f"{path}: chapter folder {folder!r} is not a plain folder name",
+                                "use letters, digits, '-' and '_' only, e.g. ch05-cnn")
+    for rel in files:
+        if not isinstance(rel, str) or not SAFE_REL.match(rel) or any(p in (".", "..") for p in rel.split("/")):
+            raise ImportFailure(f"{path}: {rel!r} is not a path inside the book",
+                                "restore import-map.json from version control, or import into an empty folder")
 
 
 def check_overrides(path: Path, overrides: dict, keys: dict, chapters) -> None:
