@@ -11,12 +11,13 @@ import os
 import posixpath
 import re
 import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_fixture
+from conftest import copy_fixture, patch_file
 
 
 def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
@@ -149,8 +150,8 @@ def test_split_chapter_keeps_stable_anchors(split_site):
     assert {"sigmoid-grad", "relu-why"} <= chapter.ids
     section = split_site / "zh/basics/activations/index.html"
     assert {"sigmoid-grad", "relu-why"} <= parse(section).ids
-    redirect = (split_site / "zh/q/relu-why/index.html").read_text("utf-8")
-    assert 'url=../../basics/activations/#relu-why' in redirect
+    question = (split_site / "zh/q/relu-why/index.html").read_text("utf-8")
+    assert 'href="../../basics/activations/#relu-why"' in question
 
 
 def test_nothing_references_outside_the_site(site):
@@ -364,3 +365,65 @@ def test_mathml_core_turns_variants_into_math_letters():
     assert "\u211d" in mathml_core('<mi mathvariant="double-struck">R</mi>')
     assert "\u2112" in mathml_core('<mi mathvariant="script">L</mi>')
     assert 'mathvariant="normal"' in mathml_core('<mi mathvariant="normal">d</mi>')
+
+
+def test_a_page_per_question_in_both_languages(site):
+    qids = ["sigmoid-grad", "relu-why", "conv-params"]
+    for lang in ("zh", "en"):
+        for i, qid in enumerate(qids):
+            path = site / lang / "q" / qid / "index.html"
+            page = path.read_text("utf-8")
+            assert re.search(r'<h1 class="question-title"><a class="number" href="#' + qid, page)
+            outline = re.search(r'<nav class="toc".*?</nav>', page, re.S).group(0)
+            current = re.findall(r'<a href="([^"]*)" aria-current="page"><span class="number">([^<]+)</span>', outline)
+            assert len(current) == 1 and resolve(site, path, current[0][0])[0] == path
+            if i + 1 < len(qids):
+                assert f'rel="next" href="../{qids[i + 1]}/"' in page
+            if i > 0:
+                assert f'rel="prev" href="../{qids[i - 1]}/"' in page
+            other = "en" if lang == "zh" else "zh"
+            assert f'href="../../../{other}/q/{qid}/#{qid}"' in page
+        assert 'class="report"' not in page  # no issues_url in this book
+        assert "<time" not in page.split('<footer class="question-footer">')[1].split("</footer>")[0]  # not git
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-11-02T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-02T10:00:00Z",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
+
+
+def test_question_page_links_a_prefilled_issue_and_shows_when_it_changed(tmp_path):
+    root = copy_fixture("minimal", tmp_path / "book")
+    patch_file(root, "source/book.yaml", None, (root / "source/book.yaml").read_text("utf-8")
+               + 'options: {issues_url: "https://github.com/example/dl500/issues/new"}\n')
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "book")
+    site = build_site(root)
+    page = (site / "en/q/sigmoid-grad/index.html").read_text("utf-8")
+    link = html.unescape(re.search(r'<a class="report" href="([^"]+)"', page).group(1))
+    assert link.startswith("https://github.com/example/dl500/issues/new?title=")
+    assert "sigmoid-grad" in urllib.parse.unquote_plus(link) and "1.1.1" in urllib.parse.unquote_plus(link)
+    assert '<time datetime="2026-11-02">' in page
+
+
+def test_side_by_side_pages_show_each_translation_state(tmp_path):
+    root = copy_fixture("minimal", tmp_path / "book")
+    patch_file(root, "source/ch01/sigmoid-grad.zh.md", "在原点取", "在原点处取")  # the original moves on
+    site = build_site(root)
+    page = (site / "bilingual/basics/index.html").read_text("utf-8")
+    rows = dict(re.findall(r'<div class="bi-row" id="([^"]+)">(.*?)(?=<div class="bi-row"|</main>)', page, re.S))
+    assert set(rows) == {"sigmoid-grad", "relu-why"}
+    cells = re.findall(r'<div class="bi-cell bi-([a-z]+)" lang="([a-z]+)">', rows["sigmoid-grad"])
+    assert cells == [("original", "zh"), ("stale", "en")]
+    assert "882d63181586" in rows["sigmoid-grad"]  # since which version of the original
+    assert re.findall(r'<div class="bi-cell bi-([a-z]+)" lang="([a-z]+)">', rows["relu-why"]) == [
+        ("original", "zh"), ("missing", "en")]
+    assert (site / "bilingual/nets/index.html").is_file()
+    for _tag, _name, url, _ in parse(site / "bilingual/basics/index.html").refs:  # links resolve from here
+        if not url.startswith(("http", "data:")):
+            path, _frag = resolve(site, site / "bilingual/basics/index.html", url)
+            assert path.is_file(), url

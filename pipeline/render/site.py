@@ -26,6 +26,7 @@ from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
 from .site_claims import claims_key, mark_claims, read_claim_states
+from .site_pages import git_last_changed, page_labels, write_bilingual_pages, write_question_pages
 from .site_search import tidy_text
 from .quiz import write_quiz
 
@@ -435,7 +436,9 @@ class SiteBuilder:
             prev=self._neighbour(prev_page, lang), next=self._neighbour(next_page, lang),
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{page_url(o, page.key)}"}
                     for o in self.langs if o != lang],
-            meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled)
+            meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled,
+            bilingual=({"href": f"{ROOT}bilingual/{page.chapter.cid}/", "label": page_labels(lang)["side_by_side"]}
+                       if len(self.langs) > 1 else None))
         return self.finish(html, here)
 
     def _section_stub(self, g, lang) -> str:
@@ -503,10 +506,11 @@ class SiteBuilder:
         out.append("</ol>")
         return "".join(out)
 
-    def finish(self, html: str, here: str) -> str:
-        """Resolve @PAGE:id@ and cross-reference anchors to relative links, and @ROOT@ to the site root."""
+    def finish(self, html: str, here: str, lang: str = "") -> str:
+        """Resolve @PAGE:id@ and cross-reference anchors to relative links, and @ROOT@ to the site root.
+        Cross-references go to the pages of `lang` (by default the language folder `here` is in)."""
         here_dir = here
-        lang = here.split("/", 1)[0]
+        lang = lang or here.split("/", 1)[0]
 
         def page_ref(m):
             return self.page_of.get(m.group(1), "")
@@ -538,13 +542,15 @@ class SiteBuilder:
             print("dl500: the web edition is built without search: install pagefind[extended]", file=sys.stderr)
         self.plan(fragments)
         written = []
+        changed = git_last_changed(self.book.root)
         for lang in self.langs:
             for page in self.pages:
                 written += self._write(self.out / page_url(lang, page.key) / "index.html", self.render_page(page, lang))
             written += self._write(self.out / lang / "index.html", self.render_contents(lang))
             written += self._write(self.out / lang / "search" / "index.html", self.render_search_page(lang))
             written += write_quiz(self, lang)
-            written += self._write_redirects(lang)
+            written += write_question_pages(self, lang, changed)
+        written += write_bilingual_pages(self)
         written += self._write(self.out / "index.html", self.render_home())
         written += self._write_assets()
         if self._search:
@@ -608,27 +614,6 @@ class SiteBuilder:
             lang=self.book.primary, editions=editions, meta=self.inputs.meta, live_reload=self.live_reload,
             book_title=title_of(self.book.title, self.book.primary, self.book.primary))
         return self.finish(html, "")
-
-    def _write_redirects(self, lang) -> list:
-        """<lang>/q/<id>/: a stable address for each question whatever chapter or page it moves to (no script).
-        The page is styled and names the question, so the moment before the refresh is not a blank screen."""
-        written = []
-        for page in self.pages:
-            for ref in _questions(page.items):
-                here = f"{lang}/q/{ref.qid}/"
-                target = relative(here, page_url(lang, page.key)) + f"#{ref.qid}"
-                rec = self._question(ref, lang, page)[2]
-                title = rec["meta"]["title"] if rec else ref.qid
-                html = (f'<!doctype html><html lang="{attr(lang)}"><head><meta charset="utf-8">'
-                        f'<meta http-equiv="Content-Security-Policy" content="{attr(content_security_policy())}">'
-                        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                        f'<title>{htmllib.escape(ref.number)} {htmllib.escape(title)}</title>'
-                        f'<meta http-equiv="refresh" content="0; url={attr(target)}"><link rel="canonical" '
-                        f'href="{attr(target)}"><link rel="stylesheet" href="{attr(relative(here, "assets/site.css"))}">'
-                        f'</head><body><main class="redirect"><p><a href="{attr(target)}"><span class="number">'
-                        f'{htmllib.escape(ref.number)}</span> {htmllib.escape(title)}</a></p></main></body></html>\n')
-                written += self._write(self.out / here / "index.html", html)
-        return written
 
     def _write_assets(self) -> list:
         written = []
