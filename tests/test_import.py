@@ -433,7 +433,9 @@ def test_update_stops_on_a_conflict_and_writes_nothing(tmp_path, capsys):
     assert "chihuaceng.zh.md" in err and "--resolve" in err and "Traceback" not in err
     assert tree_bytes(out) == before
     assert main(["import", str(legacy), "--out", str(out), "--update", "--dry-run"]) == 1
-    assert "conflict" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert re.search(r"^conflict +\S*chihuaceng\.zh\.md", printed, re.M)
+    assert "+池化层通常缩小特征图的尺寸。" in printed and "-维护者补充的一段。" in printed  # the diff to merge
     assert run_import(legacy, out, "--update", "--resolve", "mine") == 0
     assert "维护者补充的一段。" in q.read_text("utf-8")
     assert run_import(legacy, out, "--update") == 0  # resolved: the record now holds the legacy side

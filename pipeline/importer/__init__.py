@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from collections import Counter
@@ -106,9 +107,9 @@ def run_import(args) -> int:
     try:
         if dry_run:
             plan = plan_import(legacy, out, *options)
-            report, changes = plan.report, plan.changes
+            report, changes, files = plan.report, plan.changes, plan.files
         else:
-            report, changes = import_legacy(legacy, out, *options), []
+            report, changes, files = import_legacy(legacy, out, *options), [], {}
     except ImportFailure as e:
         print(f"dl500 import: {e.message}", file=sys.stderr)
         if e.hint:
@@ -118,7 +119,7 @@ def run_import(args) -> int:
         print_conflicts(e.conflicts, Path(args.out))
         return EXIT_CONFLICT
     if dry_run:
-        print_plan(changes, Path(args.out))
+        print_plan(changes, Path(args.out), files)
     if not getattr(args, "quiet", False):
         s = report.summary
         verb = "would import" if dry_run else "imported"
@@ -132,19 +133,30 @@ def run_import(args) -> int:
     return EXIT_CONFLICT if dry_run and any(c.action == "conflict" for c in changes) else EXIT_OK
 
 
-def print_plan(changes: list, out: Path) -> None:
-    """--dry-run: one line per path that would change, then the counts; nothing is written."""
+def print_plan(changes: list, out: Path, files: dict) -> None:
+    """--dry-run: one line per path that would change, then the counts; nothing is written. A conflict shows
+    the difference between the maintained file and the legacy text, to merge by hand."""
     for c in changes:
         if c.action != "keep" or c.why:
             print(f"{c.action:8} {out / c.rel}" + (f"  ({c.why})" if c.why else ""))
+        if c.action == "conflict" and isinstance(files.get(c.rel), str):
+            sys.stdout.writelines(conflict_diff(out, c.rel, files[c.rel]))
     counts = Counter(c.action for c in changes)
     print("dry run, nothing written: " + ", ".join(f"{a} {counts[a]}" for a in
                                                   ("create", "update", "delete", "keep", "conflict") if counts[a]))
 
 
+def conflict_diff(out: Path, rel: str, legacy_text: str) -> list[str]:
+    path = out / rel
+    mine = path.read_text("utf-8", errors="replace").splitlines(keepends=True) if path.is_file() else []
+    lines = list(difflib.unified_diff(mine, legacy_text.splitlines(keepends=True), f"{rel} (maintained)",
+                                      f"{rel} (legacy)"))
+    return ["    " + (ln if ln.endswith("\n") else ln + "\n") for ln in lines]
+
+
 def print_conflicts(conflicts: list, out: Path) -> None:
-    print(f"dl500 import: {len(conflicts)} files changed both here and in the legacy text; nothing was written:",
-          file=sys.stderr)
+    print(f"dl500 import: {len(conflicts)} file(s) changed both here and in the legacy text; nothing was written "
+          "(--dry-run shows each difference):", file=sys.stderr)
     for c in conflicts:
         print(f"  {out / c.rel}: {c.why}", file=sys.stderr)
     print("  hint: merge the legacy change into each file by hand, then re-run with --update --resolve mine; "
