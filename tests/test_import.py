@@ -366,6 +366,20 @@ def test_import_map_overrides_an_id(tmp_path):
     assert outline_ids(out)["卷积层做什么？"] == "what-a-conv-layer-does"
 
 
+def test_import_map_overrides_a_chapter_id(tmp_path):
+    out = tmp_path / "book"
+    assert run_import(FIXTURES / "legacy_small", out) == 0
+    path = out / "import-map.json"
+    data = json.loads(path.read_text("utf-8"))
+    assert data["chapters"][0]["id"] == "juanji-wangluo"
+    data["chapters"][0]["id"] = "convolutional-networks"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    assert run_import(FIXTURES / "legacy_small", out, "--update") == 0
+    book, diags = load_book(out)
+    assert [c.cid for c in book.chapters] == ["convolutional-networks"]
+    assert not [d for d in diags if STRUCTURAL.match(d.code)]
+
+
 @pytest.mark.parametrize("new_id,message", [("Not An Id", "not a valid id"), ("chihuaceng", "two headings")])
 def test_bad_override_is_a_usage_error(new_id, message, tmp_path, capsys):
     out = tmp_path / "book"
