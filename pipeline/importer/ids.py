@@ -22,8 +22,8 @@ STOP_WORDS = frozenset("""
 什么 是 的 中的 之间 和 与 及 及其 以及 或 有 哪些 哪个 哪种 为什么 为何 如何 怎么 怎样 怎么样 吗 呢 吧 了 中 之
 一个 一种 一些 这 那 这个 那个 这些 其 何 有何 是否 能否 可以 需要 要 会 做 把 被 让 于 从 到 下 上 呀 啊 么
 """.split())
-# Terms of the field that pypinyin's dictionary (which lists only words whose reading differs from their
-# characters') does not know: matched first, longest first, so 自注意力 is one word and not 自注 + 意力.
+# Words of the field that pypinyin's phrase dictionary lacks (it lists mainly phrases whose reading differs from
+# their characters' usual one): matched first, longest first, so 注意力 is one word and not 注意 + 力 or 意力.
 TERMS = frozenset("""
 注意力 多头 卷积 池化 全连接 神经 网络 神经元 循环 长短期 记忆 梯度 消失 爆炸 激活 函数 损失 归一化 批量 正则化
 过拟合 欠拟合 学习率 优化器 反向 前向 传播 残差 感受野 特征图 通道 编码器 解码器 位置 编码 生成 对抗 生成器 判别器
