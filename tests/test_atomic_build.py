@@ -73,7 +73,7 @@ def test_build_stage_error_publishes_nothing(book, capsys):
     rc, err = build_in_process(capsys, "epub", "html")
     assert rc == 0, err
     before = published(book)
-    patch_file(book, "source/ch02/conv-params.zh.md", "个参数。", "个参数。\n\n公式 $\\frobnicate{x} + 信息$ 有问题。")
+    patch_file(book, "source/ch02/conv-params.zh.md", "个参数。", "个参数。\n\n公式 $\\frobnicate{x}$ 有问题。")
     rc, err = build_in_process(capsys, "epub", "html")
     assert rc == 1 and "DL506" in err and "DL911" in err
     assert published(book) == before
