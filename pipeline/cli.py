@@ -341,7 +341,11 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except SystemExit as e:
-        return e.code if isinstance(e.code, int) else EXIT_USAGE
+        if isinstance(e.code, int):
+            return e.code
+        if e.code:  # a message: say it (it used to vanish, leaving a bare exit 2)
+            print(e.code, file=sys.stderr)
+        return EXIT_USAGE
     except NotImplementedError as e:
         print(f"dl500 {args.command}: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -89,7 +89,7 @@ class Preview:
         try:
             book, diags = load_book(self.root)
         except LoadError as e:
-            self.report(list(e.args[0]) if e.args else [])
+            self.report(list(e.diagnostics))
             return
         self.book = book
         self.langs = [lang for lang in (self.want_langs or book.languages) if lang in book.languages]
