@@ -43,3 +43,13 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   .venv/bin/pip install -q -e '.[test,web]'
   echo "$want" > "$stamp"
 fi
+
+# The browser tests' accessibility judge (tests/test_site_browser.py looks here): axe-core from npm, no install
+# scripts run, kept in the user's cache, never in the repository.
+if [[ "${DL500_WITH_BROWSER:-0}" == 1 ]]; then
+  axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/dl500/axe"
+  if [[ ! -f $axe_dir/node_modules/axe-core/axe.min.js ]] && command -v npm >/dev/null; then
+    mkdir -p "$axe_dir" && npm install --prefix "$axe_dir" --ignore-scripts --no-audit --no-fund -q axe-core >&2 \
+      || echo "setup: could not install axe-core; the accessibility test will be skipped" >&2
+  fi
+fi

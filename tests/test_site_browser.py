@@ -7,6 +7,7 @@ Screenshots go to $DL500_SCREENSHOTS when set, else to the test's temporary fold
 from __future__ import annotations
 
 import functools
+import json
 import http.server
 import os
 import threading
@@ -159,3 +160,38 @@ def test_side_by_side_columns_stack_on_narrow_screens(served, browser, width, co
     assert len(tops) == 2
     assert len({round(t) for t in tops}) == (1 if columns == 2 else 2)
     page.close()
+
+
+def axe_source() -> str | None:
+    """axe-core's script: $DL500_AXE, the repository's node_modules, or the cache scripts/setup.sh fills."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dl500" / "axe"
+    for p in (os.environ.get("DL500_AXE"), Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js",
+              cache / "node_modules/axe-core/axe.min.js"):
+        if p and Path(p).is_file():
+            return Path(p).read_text("utf-8")
+    return None
+
+
+AXE_PAGES = ["zh/basics/", "en/basics/", "zh/q/sigmoid-grad/", "en/q/relu-why/", "bilingual/basics/", "zh/", "en/",
+             "", "zh/search/"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_have_no_serious_accessibility_violations(served, browser, scheme):
+    source = axe_source()
+    if source is None:
+        pytest.skip("axe-core is not installed: DL500_WITH_BROWSER=1 bash scripts/setup.sh, or set DL500_AXE")
+    # axe is the test's script, not the site's: the page's Content-Security-Policy would (rightly) refuse it
+    ctx = browser.new_context(bypass_csp=True, color_scheme=scheme, viewport={"width": 1200, "height": 800})
+    page = ctx.new_page()
+    found = {}
+    for path in AXE_PAGES:
+        page.goto(served + path)
+        page.evaluate(source)
+        res = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in res["violations"]
+               if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[path] = bad
+    ctx.close()
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
