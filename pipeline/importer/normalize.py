@@ -17,6 +17,14 @@ HTML_SRC = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])([^\"']+)\2", re.I)
 # A tab-indented line of Chinese prose that is not a list item: the author meant a paragraph, not code.
 TAB_PROSE = re.compile(r"^[ ]*\t[\t ]*(?![-*+][ \t]|\d+[.)][ \t])(?=[^\n]*[\u4e00-\u9fff])")
 BLANK_IN_DISPLAY = re.compile(r"\n[ \t]*(?=\n)")
+HTML_IMG = re.compile(r"<img\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)\s*/?>", re.I)
+HTML_ATTR = re.compile(r"([A-Za-z][\w:-]*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+)")
+# A line that only centres images: <center>, <div align="center">, <p align="center"> around one or more <img>.
+CENTRED = re.compile(r"^[ \t]*(?:<center>|<(div|p)\s+align\s*=\s*[\"']?center[\"']?\s*>)[ \t]*"
+                     r"((?:<img\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>[ \t]*(?:<br\s*/?>)?[ \t]*)+)"
+                     r"(?:</center>|</(?:div|p)>)[ \t]*$", re.I | re.M)
+SIZE = re.compile(r"^\d+(?:\.\d+)?(?:px|%|em)?$")
+HTML_TABLE = re.compile(r"<table\b", re.I)
 
 
 class BodyResult:
@@ -85,6 +93,43 @@ def fix_math(text: str, first_line: int, rel: str, report: Report) -> str:
     return text
 
 
+def markdown_image(attrs: str) -> str | None:
+    """`<img src="a.png" alt="x" width="300">` → `![x](a.png){width=300}`; None without a src."""
+    found = {k.lower(): v.strip("\"'") for k, v in HTML_ATTR.findall(attrs)}
+    src = found.get("src", "").strip()
+    if not src:
+        return None
+    alt = found.get("alt", "").replace("\n", " ").replace("[", "(").replace("]", ")")  # brackets would end it
+    url = f"<{src}>" if re.search(r"[\s()]", src) else src
+    size = " ".join(f"{k}={found[k]}" for k in ("width", "height") if SIZE.match(found.get(k, "")))
+    return f"![{alt}]({url})" + (f"{{{size}}}" if size else "")
+
+
+def convert_html_images(text: str, first_line: int, rel: str, report: Report) -> str:
+    """Raw HTML is not part of the book's Markdown (DL430): legacy <img> tags become Markdown images, and a line
+    that only centres them loses its wrapper. HTML tables are kept, and reported."""
+    body = Body(text, first_line)
+    edits = []
+    for m in CENTRED.finditer(body.prose):
+        imgs = [markdown_image(i.group(1)) for i in HTML_IMG.finditer(m.group(2))]
+        if all(imgs):
+            edits.append((m.start(), m.end(), "\n\n".join(imgs)))
+            report.add("html-image", rel, body.pos(m.start())[0], "centred HTML <img> converted to a Markdown image")
+    taken = [(s, e) for s, e, _ in edits]
+    for m in HTML_IMG.finditer(body.prose):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        new = markdown_image(m.group(1))
+        if new is not None:
+            edits.append((m.start(), m.end(), new))
+            report.add("html-image", rel, body.pos(m.start())[0], "HTML <img> converted to a Markdown image")
+    for m in HTML_TABLE.finditer(body.prose):
+        report.add("html-table", rel, body.pos(m.start())[0], "HTML table kept; convert it to a Markdown table")
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
 def fix_images(text: str, first_line: int, md_file, images: ChapterImages) -> str:
     """Point every local image at its copy beside the chapter."""
     body = Body(text, first_line)
@@ -109,6 +154,7 @@ def normalize_body(doc, start: int, stop: int, images: ChapterImages, report: Re
     """The imported body of legacy lines [start, stop) of `doc`."""
     lines, people = clean_lines(doc, start, stop, report)
     text = "\n".join(lines)
+    text = convert_html_images(text, start + 1, doc.file.rel, report)
     text = fix_images(text, start + 1, doc.file, images)  # before math: math repairs may remove lines
     text = fix_math(text, start + 1, doc.file.rel, report)
     return BodyResult(trim_blank_lines(text), people)

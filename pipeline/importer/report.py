@@ -26,6 +26,8 @@ KINDS: dict[str, str] = {
     "chapter-preamble": "text between the chapter title and its first section (imported as an intro question)",
     "math-repaired": "math span repaired so pandoc reads it as math",
     "math-unrepaired": "math span that could not be repaired",
+    "html-image": "HTML <img> (and its centring wrapper) converted to a Markdown image",
+    "html-table": "HTML table kept as it is: the book is Markdown (DL430), convert it by hand",
     "missing-image": "image file that does not exist",
     "remote-image": "remote image (listed, never fetched)",
     "invisible-character": "zero-width or non-breaking space removed",
