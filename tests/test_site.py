@@ -150,6 +150,8 @@ def test_split_chapter_keeps_stable_anchors(split_site):
     assert {"sigmoid-grad", "relu-why"} <= chapter.ids
     section = split_site / "zh/basics/activations/index.html"
     assert {"sigmoid-grad", "relu-why"} <= parse(section).ids
+    assert {"sigmoid-grad", "relu-why"} <= parse(split_site / "bilingual/basics/activations/index.html").ids
+    assert "sigmoid-grad" not in parse(split_site / "bilingual/basics/index.html").ids  # listed by its section
     question = (split_site / "zh/q/relu-why/index.html").read_text("utf-8")
     assert 'href="../../basics/activations/#relu-why"' in question
 

@@ -437,7 +437,7 @@ class SiteBuilder:
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{page_url(o, page.key)}"}
                     for o in self.langs if o != lang],
             meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled,
-            bilingual=({"href": f"{ROOT}bilingual/{page.chapter.cid}/", "label": page_labels(lang)["side_by_side"]}
+            bilingual=({"href": f"{ROOT}bilingual/{page.key}", "label": page_labels(lang)["side_by_side"]}
                        if len(self.langs) > 1 else None))
         return self.finish(html, here)
 

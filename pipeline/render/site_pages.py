@@ -1,5 +1,6 @@
 """Pages of the web edition beyond the chapters: one page per question and language (`<lang>/q/<id>/`, a stable
-address) and one side-by-side page per chapter (`bilingual/<chapter id>/`) with each translation's state."""
+address) and a side-by-side page per chapter page (`bilingual/<chapter id>/`, per section where the chapter is split)
+with each translation's state."""
 
 from __future__ import annotations
 
@@ -132,7 +133,8 @@ def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict)
         chapter_label=lab["chapter"].format(chapter.number),
         chapter_title=title_of(chapter.title, lang, builder.book.primary),
         chapter_href=f"@ROOT@{lang}/{builder.page_of.get(ref.qid, chapter.cid + '/')}#{ref.qid}",
-        bilingual_href=f"@ROOT@bilingual/{chapter.cid}/#{ref.qid}" if len(builder.langs) > 1 else "",
+        bilingual_href=f"@ROOT@bilingual/{builder.page_of.get(ref.qid, chapter.cid + '/')}#{ref.qid}"
+        if len(builder.langs) > 1 else "",
         outline=Markup(_outline(builder, chapter, lang, ref.qid)),
         prev=_neighbour(builder, all_q[i - 1] if i > 0 else None, lang),
         next=_neighbour(builder, all_q[i + 1] if i + 1 < len(all_q) else None, lang),
@@ -165,12 +167,14 @@ def translation_states(book) -> dict:
     return out
 
 
-def render_bilingual_page(builder, chapter, states: dict) -> str:
+def render_bilingual_page(builder, page, states: dict) -> str:
+    """The side-by-side view of one page of the site (a chapter, or a section of a chapter split per section)."""
     from .site import _questions, site_labels
-    primary = builder.book.primary
+    primary, chapter = builder.book.primary, page.chapter
     langs = [primary] + [x for x in builder.langs if x != primary]
+    here = f"bilingual/{page.key}"
     rows = []
-    for ref in _questions(chapter.items):
+    for ref in _questions(page.items):
         cells = []
         for lang in langs:
             text = builder.book.text(ref.qid, lang)
@@ -182,26 +186,31 @@ def render_bilingual_page(builder, chapter, states: dict) -> str:
             note = "" if state == "original" else plab["state_" + state].format(since=since or "?")
             html = builder._question(ref, lang, None)[1] if text is not None else ""
             # the row holds the question's id; cross-references go to the chapter pages of the cell's language
-            html = builder.finish(html.replace(f' id="{ref.qid}"', "", 1), f"bilingual/{chapter.cid}/", lang)
+            html = builder.finish(html.replace(f' id="{ref.qid}"', "", 1), here, lang)
             cells.append({"lang": lang, "state": state, "note": note, "html": Markup(html)})
         rows.append({"qid": ref.qid, "number": ref.number, "cells": cells})
     lab = site_labels(primary)
+    sections = [{"href": f"@ROOT@bilingual/{p.key}", "number": p.number,
+                 "title": title_of(p.title, primary, primary)}
+                for p in builder.pages if p.chapter is chapter and p.section is not None] if page.section is None else []
     out = builder.env.get_template("bilingual.html.j2").render(
         lang=primary, lab=lab, plab=page_labels(primary),
         book_title=title_of(builder.book.title, primary, primary),
-        chapter_label=lab["chapter"].format(chapter.number), title=title_of(chapter.title, primary, primary),
+        chapter_label=lab["chapter"].format(chapter.number) if page.section is None else page.number,
+        title=title_of(page.title, primary, primary), sections=sections,
         rows=rows, others=[], meta=builder.inputs.meta, live_reload=builder.live_reload, search=False,
-        chapter_links=[{"lang": x, "href": f"@ROOT@{x}/{chapter.cid}/", "name": site_labels(x)["lang_name"]}
+        chapter_links=[{"lang": x, "href": f"@ROOT@{x}/{page.key}", "name": site_labels(x)["lang_name"]}
                        for x in langs])
-    return builder.finish(out, f"bilingual/{chapter.cid}/")
+    return builder.finish(out, here)
 
 
 def write_bilingual_pages(builder) -> list:
+    """bilingual/<page key> for every page of the site: chapters split per section are split here too."""
     if len(builder.langs) < 2:
         return []
     states = translation_states(builder.book)
     written = []
-    for ch in builder.book.chapters:
-        written += builder._write(builder.out / "bilingual" / ch.cid / "index.html",
-                                  render_bilingual_page(builder, ch, states))
+    for page in builder.pages:
+        written += builder._write(builder.out / "bilingual" / page.key / "index.html",
+                                  render_bilingual_page(builder, page, states))
     return written
