@@ -109,6 +109,8 @@ def strip_markup(text: str, headings_numbered: bool) -> str:
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)(?:\{[^}]*\})?", r"\1", text)  # an image reads as its alt text
     text = re.sub(r"<img\b[^>]*?(?:\balt=\"([^\"]*)\")?[^>]*>", lambda m: m.group(1) or "", text)
     text = re.sub(r"</?center>|<div align=\"?center\"?>|</div>", "", text)
+    text = re.sub(r"</?(?:table|tbody|thead|tr|td|th)\b[^>]*>", "", text)  # an HTML table, or its pipe table
+    text = re.sub(r"^\|(?:-+\|)+$", "", text, flags=re.M).replace("\\|", "|").replace("|", "")
     text = text.replace("（无标题）", "")
     return re.sub(r"[\s\u200b\ufeff\u00a0*]", "", text)
 

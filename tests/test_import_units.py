@@ -100,3 +100,23 @@ def test_chapter_spec():
     assert parse_chapter_spec(None) == list(range(1, 19))
     with pytest.raises(ImportFailure):
         parse_chapter_spec("4-2")
+
+
+def test_simple_html_tables_become_pipe_tables():
+    from pipeline.importer.tables import pipe_table
+    assert pipe_table("<table><tr><th>层</th><th>参数</th></tr><tr><td>conv <b>3x3</b></td><td>a | b</td></tr>"
+                      "</table>") == "| 层 | 参数 |\n|---|---|\n| conv **3x3** | a \\| b |"
+    assert pipe_table("<table>\n<tr><td>a</td><td>b</td></tr>\n<tr><td>c</td></tr>\n</table>") == \
+        "| a | b |\n|---|---|\n| c |  |"
+
+
+@pytest.mark.parametrize("html", [
+    '<table><tr><td colspan="2">a</td></tr></table>',  # spans
+    "<table><tr><td><img src=x></td></tr></table>",  # images
+    "<table><tr><td>a<table><tr><td>b</td></tr></table></td></tr></table>",  # nested
+    "<table><tr><td><ul><li>a</li></ul></td></tr></table>",  # lists
+    "<table>loose text<tr><td>a</td></tr></table>",  # text outside cells
+])
+def test_html_tables_a_pipe_table_cannot_hold_are_kept(html):
+    from pipeline.importer.tables import pipe_table
+    assert pipe_table(html) is None

@@ -9,6 +9,7 @@ from .credits import credit_line
 from .headings import FENCE, rewrite_heading
 from .images import ChapterImages
 from .report import Report
+from .tables import pipe_table
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 TOC = re.compile(r"^\s*\[TOC\]\s*$", re.I)
@@ -24,7 +25,7 @@ CENTRED = re.compile(r"^[ \t]*(?:<center>|<(div|p)\s+align\s*=\s*[\"']?center[\"
                      r"((?:<img\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>[ \t]*(?:<br\s*/?>)?[ \t]*)+)"
                      r"(?:</center>|</(?:div|p)>)[ \t]*$", re.I | re.M)
 SIZE = re.compile(r"^\d+(?:\.\d+)?(?:px|%|em)?$")
-HTML_TABLE = re.compile(r"<table\b", re.I)
+HTML_TABLE = re.compile(r"<table\b.*?</table\s*>", re.I | re.S)
 
 
 class BodyResult:
@@ -105,9 +106,16 @@ def markdown_image(attrs: str) -> str | None:
     return f"![{alt}]({url})" + (f"{{{size}}}" if size else "")
 
 
+def own_block(before: str, block: str, after: str) -> str:
+    """`block` with just the line breaks it needs to stand apart from the text around it."""
+    lead = "" if not before.strip() or before.endswith("\n\n") else "\n" if before.endswith("\n") else "\n\n"
+    tail = "" if not after.strip() or after.startswith("\n\n") else "\n" if after.startswith("\n") else "\n\n"
+    return lead + block + tail
+
+
 def convert_html_images(text: str, first_line: int, rel: str, report: Report) -> str:
-    """Raw HTML is not part of the book's Markdown (DL430): legacy <img> tags become Markdown images, and a line
-    that only centres them loses its wrapper. HTML tables are kept, and reported."""
+    """Raw HTML is not part of the book's Markdown (DL430): legacy <img> tags become Markdown images, a line
+    that only centres them loses its wrapper, and a simple HTML table becomes a pipe table (others are kept)."""
     body = Body(text, first_line)
     edits = []
     for m in CENTRED.finditer(body.prose):
@@ -115,7 +123,7 @@ def convert_html_images(text: str, first_line: int, rel: str, report: Report) ->
         if all(imgs):
             edits.append((m.start(), m.end(), "\n\n".join(imgs)))
             report.add("html-image", rel, body.pos(m.start())[0], "centred HTML <img> converted to a Markdown image")
-    taken = [(s, e) for s, e, _ in edits]
+    taken = [(s, e) for s, e, _ in edits] + [m.span() for m in HTML_TABLE.finditer(body.prose)]
     for m in HTML_IMG.finditer(body.prose):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -124,7 +132,13 @@ def convert_html_images(text: str, first_line: int, rel: str, report: Report) ->
             edits.append((m.start(), m.end(), new))
             report.add("html-image", rel, body.pos(m.start())[0], "HTML <img> converted to a Markdown image")
     for m in HTML_TABLE.finditer(body.prose):
-        report.add("html-table", rel, body.pos(m.start())[0], "HTML table kept; convert it to a Markdown table")
+        line = body.pos(m.start())[0]
+        table = pipe_table(m.group(0))
+        if table is None:
+            report.add("html-table", rel, line, "HTML table kept (spans, lists or images in cells): convert it by hand")
+        else:
+            edits.append((m.start(), m.end(), own_block(text[:m.start()], table, text[m.end():])))
+            report.add("html-table", rel, line, "HTML table converted to a Markdown table")
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text

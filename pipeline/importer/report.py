@@ -27,7 +27,7 @@ KINDS: dict[str, str] = {
     "math-repaired": "math span repaired so pandoc reads it as math",
     "math-unrepaired": "math span that could not be repaired",
     "html-image": "HTML <img> (and its centring wrapper) converted to a Markdown image",
-    "html-table": "HTML table kept as it is: the book is Markdown (DL430), convert it by hand",
+    "html-table": "HTML table: converted to a Markdown table when simple, else kept for a person to convert (DL430)",
     "missing-image": "image file that does not exist",
     "remote-image": "remote image (listed, never fetched)",
     "invisible-character": "zero-width or non-breaking space removed",
