@@ -102,7 +102,7 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0):
     except YAMLError as e:
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML: {e}", "")]
     except (ValueError, TypeError, OverflowError) as e:
-        # a scalar ruamel cannot construct: a date like 2024-13-45, an integer of more than 4,300 digits
+        # a scalar ruamel cannot construct, such as an integer of more than 4,300 digits
         return None, [diag("DL101", rel, 1 + line_offset, 1, f"invalid YAML value: {str(e)[:120]}",
                            "quote the value to keep it as text")]
     deep = too_deep_path(data)
