@@ -193,6 +193,7 @@ def test_status_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch, capsy
     from conftest import copy_fixture
     root = copy_fixture("status_book", tmp_path / "book")
     monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the report's "generated" time, fixed
     files = []
     for columns in ("40", "200"):
         monkeypatch.setenv("COLUMNS", columns)
