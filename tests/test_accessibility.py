@@ -165,3 +165,47 @@ def test_ace_finds_nothing_serious_or_critical_in_the_fixture_epub(lang):
     epub = build_print_book("--format", "epub") / "build" / lang / "dl500.epub"
     found = gate.violations(gate.run_ace(os.environ["DL500_ACE"], epub, 600))
     assert not [k for k in found if k[0] in gate.BLOCKING], found
+
+
+# ---- tagged PDF (the single-document layout; the parts are not tagged) --------------------------------------------
+
+def _struct_elements(node, out):
+    node = node.get_object()
+    if not isinstance(node, dict):
+        return out
+    if "/S" in node:
+        out.append(node)
+    kids = node.get("/K")
+    kids = kids.get_object() if kids is not None else None
+    for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
+        _struct_elements(kid, out)
+    return out
+
+
+@pytest.mark.parametrize("lang,title", [("zh", "排版测试书"), ("en", "Print Test Book")])
+def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, title):
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from print_book import build_print_book
+    pdf = build_print_book("--format", "pdf", "--pdf-layout", "single") / "build" / lang / "dl500.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Tagged:          yes" in info and title in info
+    root = PdfReader(pdf).trailer["/Root"]
+    assert root["/Lang"] == lang and root["/MarkInfo"]["/Marked"]
+    elements = _struct_elements(root["/StructTreeRoot"], [])
+    kinds = {str(e["/S"]) for e in elements}
+    assert {"/H1", "/P"} <= kinds
+    alts = [str(e.get("/Alt", "")) for e in elements if e["/S"] == "/Figure"]
+    assert any("ReLU" in a for a in alts), alts  # the image's alt from the source
+    assert any("frac" in a for a in alts), alts  # a formula's TeX
+
+
+def test_parts_pdf_stays_untagged_rather_than_carry_a_broken_structure_tree():
+    import subprocess
+
+    from print_book import build_print_book
+    pdf = build_print_book("--format", "pdf") / "build" / "zh" / "dl500.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Tagged:          no" in info

@@ -130,8 +130,18 @@ def _code(m, ctx: RenderContext) -> str:
     except ClassNotFound:
         lexer = TextLexer()
     body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    if ctx.target == "pdf":
+        body = code_lines(body)
     extra = " runnable" if "run" in classes else ""
     return f'<pre class="highlight{extra}"><code>{body}</code></pre>'
+
+
+def code_lines(highlighted: str) -> str:
+    """Each source line in its own span.line (a block in print CSS), so a wrapped line gets a hanging indent.
+    Pygments closes every token span at the end of a line, so splitting at newlines keeps the markup whole; an
+    empty line holds a space, or its block would have no height."""
+    lines = highlighted.rstrip("\n").split("\n")
+    return "".join(f'<span class="line">{line or " "}</span>' for line in lines)
 
 
 def _figure(m, ctx: RenderContext) -> str:

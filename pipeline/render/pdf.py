@@ -24,6 +24,13 @@ def recto_chapters() -> bool:
     return os.environ.get("DL500_PDF_RECTO", "") == "1"
 
 
+def pdf_tags() -> bool:
+    """The single document is a tagged PDF (structure tree, /Lang, alt text) unless DL500_PDF_TAGS=0 (kept to
+    measure the cost: docs/build.md)."""
+    import os
+    return os.environ.get("DL500_PDF_TAGS", "1") != "0"
+
+
 def templates_dir() -> Path:
     here = Path(__file__).resolve().parents[2] / "templates"
     return here
@@ -80,14 +87,15 @@ def book_url_fetcher(root: Path):
     return BookURLFetcher(allowed_protocols={"file", "data"})
 
 
-def write_pdf(html: str, root: Path, with_layout: bool = False, write: bool = True):
+def write_pdf(html: str, root: Path, with_layout: bool = False, write: bool = True, tags: bool = False):
     """HTML → PDF bytes; with_layout: (bytes or None, layout) where layout holds the page count, each anchor's
-    page index and position (CSS px from the top left) and the page size in points."""
+    page index and position (CSS px from the top left) and the page size in points. `tags`: a tagged PDF
+    (structure tree, /Lang from <html lang>, /MarkInfo), as the single document writes it."""
     import weasyprint
     doc = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=book_url_fetcher(root))
     if not with_layout:
-        return doc.write_pdf(uncompressed_pdf=False)
-    document = doc.render()
+        return doc.write_pdf(uncompressed_pdf=False, pdf_tags=tags)
+    document = doc.render(pdf_tags=tags)
     anchors = {}
     for i, page in enumerate(document.pages):
         for name, box in page.anchors.items():
@@ -96,7 +104,7 @@ def write_pdf(html: str, root: Path, with_layout: bool = False, write: bool = Tr
         if document.pages else [0, 0]
     pg, nofoot = page_placeholders(document)
     layout = {"pages": len(document.pages), "anchors": anchors, "size": size, "pg": pg, "nofoot": nofoot}
-    data = document.write_pdf(uncompressed_pdf=False) if write else None
+    data = document.write_pdf(uncompressed_pdf=False, pdf_tags=tags) if write else None
     return data, layout
 
 
@@ -185,9 +193,16 @@ div.nofoot { page: nofoot; }
 div.sp span { position: absolute; white-space: nowrap; text-align: left; }
 /* A TOC entry: dots right-aligned with the number, clipped at the placeholder's left edge, so the entry's leader
    goes on up to its number. */
-div.sp span.right { overflow: hidden; }
+div.sp span.right { overflow: hidden; background: #fff; }
 div.sp span.right i { float: right; font-style: inherit; }
 """
+
+
+# A TOC leader (CSS leader()) stops a fraction of a dot short of the placeholder, which left a visible gap before
+# the stamped dots of a short number: the stamp starts this far to the left, paints over the leader's last dots
+# (white background) and draws its own, so the dots run on to the number.
+LEADER_OVERLAP_PX = 10
+LEADER_OVERLAP_DOTS = 4
 
 
 def stamp_html(lang: str, layout: dict, start: int, number_of) -> str:
@@ -198,7 +213,8 @@ def stamp_html(lang: str, layout: dict, start: int, number_of) -> str:
     for i, x, y, w, target, fmt, align, style in layout.get("pg", []):
         text = htmllib.escape(fmt.format(number_of(target)))
         if align == "right":  # about two dots a digit (Noto Sans): three, and the excess is clipped
-            text = f"<i>{'.' * (3 * max(0, len(PG_WIDEST) - len(text)))}{text}</i>"
+            text = f"<i>{'.' * (3 * max(0, len(PG_WIDEST) - len(text)) + LEADER_OVERLAP_DOTS)}{text}</i>"
+            x, w = x - LEADER_OVERLAP_PX, w + LEADER_OVERLAP_PX
         per_page.setdefault(i, []).append(
             f'<span class="{align}" style="{htmllib.escape(f"left:{x}px;top:{y}px;width:{w}px;{style}")}">'
             f'{text}</span>')
@@ -250,7 +266,7 @@ def stamp_pages(writer, first: int, stamp_pdf: bytes) -> None:
         xobj[NameObject(name)] = form_ref
         page[NameObject("/Resources")] = res_ref
         pop = DecodedStreamObject()
-        pop.set_data(f"\nQ\n{name} Do\n".encode())
+        pop.set_data(f"\nQ\n/Artifact BMC {name} Do EMC\n".encode())  # page numbers: layout, not content
         old = page.raw_get("/Contents") if "/Contents" in page else None
         items = list(old.get_object()) if old is not None and isinstance(old.get_object(), ArrayObject) else (
             [old] if old is not None else [])
@@ -268,11 +284,12 @@ def anchor_pages(layout: dict, start: int = 1):
 
 
 def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None = None) -> bytes:
-    """The single document: laid out once with placeholders, stamped with its own page numbers."""
+    """The single document: laid out once with placeholders, stamped with its own page numbers; tagged (the parts
+    are not: appending tagged parts does not merge their structure trees)."""
     import io
 
     from pypdf import PdfReader, PdfWriter
-    data, layout = write_pdf(html, root, with_layout=True)
+    data, layout = write_pdf(html, root, with_layout=True, tags=pdf_tags())
     stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     stamp_pages(writer, 0, stamp)
