@@ -209,3 +209,15 @@ def test_parts_pdf_stays_untagged_rather_than_carry_a_broken_structure_tree():
     pdf = build_print_book("--format", "pdf") / "build" / "zh" / "dl500.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Tagged:          no" in info
+
+
+def test_every_token_colour_meets_wcag_aa_on_the_sites_light_code_background():
+    """The site's light theme draws code on its own --soft colour (templates/site/site.css): check that one too."""
+    import re
+    from pathlib import Path
+    site_css = (Path(__file__).parents[1] / "templates" / "site" / "site.css").read_text("utf-8")
+    soft = re.search(r":root\s*\{[^}]*--soft:\s*(#[0-9a-fA-F]{6})", site_css).group(1)
+    style = contrast_safe_style()
+    for token in STANDARD_TYPES:
+        colour = "#" + (style.style_for_token(token)["color"] or "000000")
+        assert contrast(colour, soft) >= 4.5, f"{token}: {colour} on {soft}"
