@@ -169,7 +169,7 @@ def test_nothing_references_outside_the_site(site):
 
 def test_math_is_mathml_with_an_svg_file_behind_it(site):
     zh = (site / "zh/basics/index.html").read_text("utf-8")
-    spans = re.findall(r'<span class="math (inline|display)">(.*?)</span>', zh, re.S)
+    spans = re.findall(r'<span class="math (inline|display)"(?: tabindex="0")?>(.*?)</span>', zh, re.S)
     assert len(spans) == 2
     for _, inner in spans:
         assert "<math " in inner and "\\sigma" not in re.sub(r'alttext="[^"]*"|alt="[^"]*"', "", inner)
@@ -269,6 +269,8 @@ def test_serve_rebuilds_one_edited_question_only(tmp_path):
     rendered = preview.builder.stats["questions_rendered"] - before[0]["questions_rendered"]
     assert rendered == 2  # the zh page, and the en page showing the original while the translation is pending
     assert "恒为 1（新）" in (preview.out / "zh/basics/index.html").read_text("utf-8")
+    for page in ("zh/q/relu-why/", "bilingual/basics/"):  # its own page and the side-by-side view follow
+        assert "恒为 1（新）" in (preview.out / page / "index.html").read_text("utf-8")
 
 
 def test_serve_shows_errors_of_the_edited_file_and_reloads(tmp_path):

@@ -286,6 +286,15 @@ def search_text(title: str, body: str, limit: int = SEARCH_CHARS) -> str:
     return f"{title}\n{text}".strip()
 
 
+SCROLLABLE = re.compile(r'<(pre|table|span class="math display")(?=[\s>])')  # the opening of each
+
+
+def keyboard_scrollable(html: str) -> str:
+    """Code blocks, tables and display formulas scroll sideways when wider than the column: tabindex lets a
+    keyboard reach and scroll them (WCAG 2.1.1)."""
+    return SCROLLABLE.sub(lambda m: f'<{m.group(1)} tabindex="0"', html)
+
+
 def strip_tags(html: str) -> str:
     html = re.sub(r'<math.*?</math>|<img[^>]*>|<sup class="claim-mark".*?</sup>|<span class="claim-failure".*?</span>',
                   " ", html, flags=re.S)
@@ -308,6 +317,7 @@ class SiteBuilder:
         self.question_cache: dict = {}  # (qid, lang) -> (input key, html, record)
         self.fragments: dict = {}
         self.live_reload = False
+        self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
 
     # the layout: which page holds which id
@@ -381,6 +391,7 @@ class SiteBuilder:
         body = mark_claims(body, states, lang)
         body = body.replace('<pre class="highlight runnable">',
                             f'<pre class="highlight runnable" data-label="{attr(lab["runs"])}">')
+        body = keyboard_scrollable(body)
         people = ", ".join(htmllib.escape(c) for c in text.contributors)
         credit = f'<span class="contributors">{lab["contributors"]}: {people}</span>' if people else ""
         note = f'<p class="note pending">{lab["pending"]}</p>' if fallback else ""
@@ -542,7 +553,7 @@ class SiteBuilder:
             print("dl500: the web edition is built without search: install pagefind[extended]", file=sys.stderr)
         self.plan(fragments)
         written = []
-        changed = git_last_changed(self.book.root)
+        self.changed = changed = git_last_changed(self.book.root)
         for lang in self.langs:
             for page in self.pages:
                 written += self._write(self.out / page_url(lang, page.key) / "index.html", self.render_page(page, lang))
@@ -566,6 +577,8 @@ class SiteBuilder:
                 if any(q.qid in qids for q in _questions(page.items)):
                     written += self._write(self.out / page_url(lang, page.key) / "index.html",
                                            self.render_page(page, lang))
+            written += write_question_pages(self, lang, self.changed, only=qids)
+        written += write_bilingual_pages(self, only=qids)
         written += self._write_assets()
         return written
 

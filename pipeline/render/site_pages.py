@@ -144,11 +144,14 @@ def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict)
     return builder.finish(out, f"{lang}/q/{ref.qid}/")
 
 
-def write_question_pages(builder, lang: str, changed: dict) -> list:
-    """<lang>/q/<id>/ for every question: the question itself, whatever chapter or page it moves to."""
+def write_question_pages(builder, lang: str, changed: dict, only=None) -> list:
+    """<lang>/q/<id>/ for every question (or those in `only`, and their neighbours, after an edit): the question
+    itself, whatever chapter or page it moves to."""
     all_q = _book_questions(builder)
     written = []
     for i, (_page, ref) in enumerate(all_q):
+        if only is not None and not any(q.qid in only for _p, q in all_q[max(0, i - 1):i + 2]):
+            continue
         written += builder._write(builder.out / lang / "q" / ref.qid / "index.html",
                                   render_question_page(builder, i, all_q, lang, changed))
     return written
@@ -204,13 +207,17 @@ def render_bilingual_page(builder, page, states: dict) -> str:
     return builder.finish(out, here)
 
 
-def write_bilingual_pages(builder) -> list:
-    """bilingual/<page key> for every page of the site: chapters split per section are split here too."""
+def write_bilingual_pages(builder, only=None) -> list:
+    """bilingual/<page key> for every page of the site (or those holding a question in `only`): chapters split
+    per section are split here too."""
+    from .site import _questions
     if len(builder.langs) < 2:
         return []
     states = translation_states(builder.book)
     written = []
     for page in builder.pages:
+        if only is not None and not any(q.qid in only for q in _questions(page.items)):
+            continue
         written += builder._write(builder.out / "bilingual" / page.key / "index.html",
                                   render_bilingual_page(builder, page, states))
     return written
