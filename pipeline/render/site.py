@@ -3,8 +3,9 @@
 Choices, measured (docs/web.md): math is MathML from latex2mathml, adjusted to MathML Core (Chromium draws no
 `mathvariant` but "normal", so styled letters become Unicode math letters), with ziamath's SVG as a separate file
 shown only where the browser lacks MathML (CSS `@supports`) or where latex2mathml cannot draw the formula. No
-script runs to show math. Search is Pagefind (custom records, one per question: number, title, text), which
-segments Chinese. Pages link with relative URLs only, so the site works from any folder or sub-path.
+script runs to show math. Search is Pagefind with one record per question, its Chinese cut into words by jieba
+(site_search.py). Claim marks come from the claim cache (site_claims.py); question pages and the side-by-side
+view are in site_pages.py. Pages link with relative URLs only, so the site works from any folder or sub-path.
 """
 
 from __future__ import annotations
