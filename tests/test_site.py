@@ -353,14 +353,14 @@ def test_code_colours_are_readable_in_dark_mode(site):
 
 
 def test_search_text_is_title_and_the_start_of_the_prose():
-    from pipeline.render.site import search_text
+    from pipeline.render.site import SEARCH_CHARS, search_text
     body = ('<p>模型的梯度。</p><pre class="highlight"><code>print(1)</code></pre><table><tr><td>表</td></tr></table>'
             '<div class="code-output"><span class="output-label">输出</span><pre class="output">2</pre></div>'
-            '<p>x <span class="math inline"><math><mi>x</mi></math></span> y。' + "句子。" * 800 + "</p>")
+            '<p>x <span class="math inline"><math><mi>x</mi></math></span> y。' + "句子。" * SEARCH_CHARS + "</p>")
     text = search_text("标题", body)
     assert text.startswith("标题\n模型的梯度。")
     assert "print" not in text and "表" not in text and "输出" not in text
-    assert len(text) <= 1000 + 3 and text.endswith("。")
+    assert len(text) <= SEARCH_CHARS + 3 and text.endswith("。")
 
 
 def test_mathml_core_turns_variants_into_math_letters():

@@ -270,7 +270,7 @@ def relative(from_dir: str, to: str) -> str:
     return rel + (f"#{frag}" if frag else "") if rel or frag else "./"
 
 
-SEARCH_CHARS = 1000  # of prose indexed per question and language: keeps the index under 2 MB for 500 questions
+SEARCH_CHARS = 6000  # of prose indexed per question and language: nearly every answer whole (docs/web.md)
 NOT_SEARCHED = re.compile(r'<div class="code-output">.*?</div>|<pre\b.*?</pre>|<table\b.*?</table>'
                           r'|<p class="note pending">.*?</p>', re.S)
 SENTENCE_END = re.compile(r"[。！？；.!?;](?=\s|$)|[。！？；]")
