@@ -431,3 +431,14 @@ def test_side_by_side_pages_show_each_translation_state(tmp_path):
         if not url.startswith(("http", "data:")):
             path, _frag = resolve(site, site / "bilingual/basics/index.html", url)
             assert path.is_file(), url
+
+
+def test_an_issues_url_that_is_not_http_is_refused(tmp_path):
+    from pipeline.cli import main
+    root = copy_fixture("minimal", tmp_path / "book")
+    patch_file(root, "source/book.yaml", None, (root / "source/book.yaml").read_text("utf-8")
+               + 'options: {issues_url: "javascript:alert(1)"}\n')
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        rc = main(["check", str(root), "--no-claims"])
+    assert rc != 0 and re.search(r"book\.yaml:\d+:\d+: error DL104: options/issues_url", out.getvalue())
