@@ -182,8 +182,8 @@ def _struct_elements(node, out):
     return out
 
 
-@pytest.mark.parametrize("lang,title", [("zh", "排版测试书"), ("en", "Print Test Book")])
-def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, title):
+@pytest.mark.parametrize("lang,tag,title", [("zh", "zh-Hans", "排版测试书"), ("en", "en", "Print Test Book")])
+def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, tag, title):
     import subprocess
 
     from pypdf import PdfReader
@@ -193,7 +193,7 @@ def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, ti
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Tagged:          yes" in info and title in info
     root = PdfReader(pdf).trailer["/Root"]
-    assert root["/Lang"] == lang and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == tag and root["/MarkInfo"]["/Marked"]
     elements = _struct_elements(root["/StructTreeRoot"], [])
     kinds = {str(e["/S"]) for e in elements}
     assert {"/H1", "/P"} <= kinds

@@ -31,6 +31,14 @@ def pdf_tags() -> bool:
     return os.environ.get("DL500_PDF_TAGS", "1") != "0"
 
 
+DOCUMENT_LANGUAGES = {"zh": "zh-Hans"}  # the book's Chinese is Simplified: say so to screen readers (PDF /Lang)
+
+
+def document_language(lang: str) -> str:
+    """The BCP 47 tag of an edition's document (<html lang>, hence the tagged PDF's /Lang)."""
+    return DOCUMENT_LANGUAGES.get(lang, lang)
+
+
 def templates_dir() -> Path:
     here = Path(__file__).resolve().parents[2] / "templates"
     return here
@@ -60,7 +68,7 @@ def render_edition_html(book, edition, meta: dict, *, chapters=None, front: bool
     chapters = [dataclasses.replace(ch, body=Markup(page_refs(ch.body, lang, widest)))
                 for ch in (edition.chapters if chapters is None else chapters)]
     return env.get_template("book.html.j2").render(
-        lang=lang, title=title, subtitle=subtitle, css=css, pg_widest=widest,
+        lang=lang, html_lang=document_language(lang), title=title, subtitle=subtitle, css=css, pg_widest=widest,
         chapters=chapters, front=front, body=body, page_start=page_start,
         toc_link=toc_link, recto=recto_chapters() if recto is None else recto,
         authors=", ".join(book.meta.get("authors") or []), version=book.meta.get("version", ""),
