@@ -292,3 +292,21 @@ def test_time_limit_counts_cpu_time_so_a_busy_machine_does_not_fail_a_check(book
             h.terminate()
             h.join()
     assert rc == 0, diags
+
+
+def test_a_cache_entry_that_is_not_a_plain_file_is_ignored(book, capsys):
+    """A committed symlink to /dev/zero (or a FIFO) in the cache must neither hang nor be believed."""
+    rc, _, err = run_cli(capsys, "claims", ".", "--device", "cpu")
+    assert rc == 0, err
+    folder = book / ".dl500-cache" / "claims"
+    entries = sorted(folder.glob("c-*.json"))
+    entries[0].unlink()
+    entries[0].symlink_to("/dev/zero")
+    os.mkfifo(entries[1].with_suffix(".tmp"))
+    entries[1].unlink()
+    entries[1].with_suffix(".tmp").rename(entries[1])
+    (book / ".dl500-cache" / "claims-run.json").unlink()
+    rc, diags = diagnostics_json(capsys, "check", ".")
+    assert rc == 0, diags
+    rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
+    assert rc == 0, diags

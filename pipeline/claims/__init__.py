@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,10 +72,12 @@ class Cache:
     def get(self, key: str):
         if not self.enabled:
             return None
+        data = read_small_file(self.folder / f"{key}.json")
         try:
-            return json.loads((self.folder / f"{key}.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            value = json.loads(data) if data is not None else None
+        except ValueError:
             return None
+        return value if isinstance(value, dict) and isinstance(value.get("status"), str) else None
 
     def delete(self, key: str) -> None:
         (self.folder / f"{key}.json").unlink(missing_ok=True)
@@ -85,6 +88,25 @@ class Cache:
         tmp = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(value), "utf-8")
         os.replace(tmp, self.folder / f"{key}.json")
+
+
+CACHE_ENTRY_LIMIT = 16 * 1024 * 1024
+
+
+def read_small_file(path: Path, limit: int = CACHE_ENTRY_LIMIT) -> bytes | None:
+    """A cache file's bytes, or None unless it is a regular file (no symlink, FIFO or device) under the limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def cache_dir(book) -> Path:

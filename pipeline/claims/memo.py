@@ -51,9 +51,13 @@ def memo_path(book_root: Path) -> Path:
 
 def replay(book_root: Path, options: dict):
     """(diagnostics as dicts, summary line) of the last identical run, or None."""
+    from . import read_small_file
+    data = read_small_file(memo_path(book_root), 64 * 1024 * 1024)
     try:
-        memo = json.loads(memo_path(book_root).read_text("utf-8"))
-    except (OSError, ValueError):
+        memo = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if not isinstance(memo, dict) or not isinstance(memo.get("counts"), dict):
         return None
     checks = Path(memo["checks_dir"]) if memo.get("checks_dir") else None
     if memo.get("key") != run_key(book_root, checks, options):
