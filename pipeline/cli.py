@@ -79,14 +79,14 @@ def claims_not_run(book, claims, strict: bool) -> list:
 
 
 def cmd_claims(args) -> int:
-    from .claims import run_claims
+    from .claims import gpu_present, run_claims
     from .claims.memo import remember, replay
     from .diagnostics import Diagnostic
     from .load import find_book_root
     root = find_book_root(Path(args.path))
     memo_ok = root is not None and not (args.no_cache or args.update_outputs or args.verify_cache)
     options = {"device": args.device, "require": args.require, "require_sandbox": args.require_sandbox,
-               "jobs": args.jobs, "gpu": os.path.exists("/dev/nvidiactl")}
+               "jobs": args.jobs, "gpu": gpu_present()}
     hit = replay(root, options) if memo_ok else None
     if hit is not None:
         diags = [Diagnostic(**d) for d in hit[0]]

@@ -143,7 +143,7 @@ def cached_claim_diagnostics(book) -> list:
 
 def gpu_present() -> bool:
     """Whether an NVIDIA device node exists: the cheap test that lets a CPU machine skip starting a worker."""
-    return os.path.exists("/dev/nvidiactl") or os.environ.get("DL500_ASSUME_GPU") == "1"
+    return os.path.exists("/dev/nvidiactl")
 
 
 class LazyPool:
@@ -201,8 +201,8 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         _record_checks(res, check_results)
         code_results = _run_code(book, units, devices, cache, pool, limits, res, quiet)
         if verify_cache and pool is not None:
-            res.diagnostics += _verify_cache(book, claims, units, check_results, code_results, pool, limits,
-                                             verify_cache, res)
+            res.diagnostics += _verify_cache(book, claims, units, check_results, code_results, pool, cache,
+                                             limits, verify_cache, res)
     finally:
         if pool:
             pool.close()
@@ -370,7 +370,7 @@ def _run_code(book, units, devices, cache, pool, limits, res, quiet) -> dict:
     return out
 
 
-def _verify_cache(book, claims, units, check_results, code_results, pool, limits, sample, res) -> list:
+def _verify_cache(book, claims, units, check_results, code_results, pool, cache, limits, sample, res) -> list:
     """Run a random sample of results that came from the cache again; an entry that disagrees is an error."""
     import random
     first_claim = {}
@@ -403,7 +403,7 @@ def _verify_cache(book, claims, units, check_results, code_results, pool, limits
             where = (u.rel, u.blocks[0].block.line, 1, f"the code blocks on {dev}")
         res.verified += 1
         if not same:
-            Cache(cache_dir(book) / "claims").delete(key)
+            cache.delete(key)
             out.append(diag("DL722", where[0], where[1], where[2], f"the cached result of {where[3]} disagrees with "
                             "a fresh run; the entry was removed", "run dl500 claims again; if it recurs, the check "
                             "is not deterministic (seed it) or the cache was tampered with"))
