@@ -310,3 +310,15 @@ def test_a_cache_entry_that_is_not_a_plain_file_is_ignored(book, capsys):
     assert rc == 0, diags
     rc, diags = diagnostics_json(capsys, "claims", ".", "--device", "cpu", "--quiet")
     assert rc == 0, diags
+
+
+def test_gpu_tasks_run_without_an_address_space_limit_cpu_tasks_keep_theirs():
+    """CUDA's driver reserves terabytes of virtual memory: under RLIMIT_AS torch would see no GPU at all."""
+    import resource
+
+    from pipeline.sandbox.worker import address_space_for
+    assert address_space_for({"kind": "check", "device": "cpu"}, 1 << 30) == 1 << 30
+    assert address_space_for({"kind": "code", "device": "cpu"}, 1 << 30) == 1 << 30
+    assert address_space_for({"kind": "check", "device": "cuda"}, 1 << 30) == resource.RLIM_INFINITY
+    assert address_space_for({"kind": "code", "device": "cuda"}, 1 << 30) == resource.RLIM_INFINITY
+    assert address_space_for({"kind": "probe"}, 1 << 30) == resource.RLIM_INFINITY

@@ -134,6 +134,15 @@ def set_limits(cpu_seconds_limit: float, address_space: int) -> None:
             pass
 
 
+def address_space_for(req, address_space: int) -> int:
+    """No address-space limit for a task that touches the GPU: the CUDA driver reserves far more virtual memory
+    than it uses (unified addressing), and under RLIMIT_AS its initialisation fails. Host memory of such a task
+    is still bounded by the supervisor's resident-size watch (`supervise`)."""
+    if req.get("kind") == "probe" or req.get("device") == "cuda":
+        return resource.RLIM_INFINITY
+    return address_space
+
+
 def child_main(req, checks_dir: str, result_w: int, log: int, keep: tuple, tmp: str, address_space: int) -> None:
     """In the forked child: drop the worker's pipes, take the limits, run the task, write one frame, exit."""
     os.setpgid(0, 0)
@@ -150,7 +159,7 @@ def child_main(req, checks_dir: str, result_w: int, log: int, keep: tuple, tmp: 
     os.environ["TMPDIR"] = tmp
     os.environ["MPLCONFIGDIR"] = tmp
     limits = req.get("limits", {})
-    set_limits(float(limits.get("cpu", 10)), address_space)
+    set_limits(float(limits.get("cpu", 10)), address_space_for(req, address_space))
     audit = AuditLog(os.path.dirname(tmp))
     sys.addaudithook(audit.hook)
     try:
