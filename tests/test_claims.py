@@ -202,3 +202,15 @@ def test_tuple_claims():
     from pipeline.claims.numbers import compare, parse_claim_numbers
     assert compare(parse_claim_numbers("16×5×5"), [16, 5, 5]) is None
     assert compare(parse_claim_numbers("16×5×5"), [16, 5]) is not None
+
+
+def test_cpu_and_cuda_results_agree_when_both_overflow_to_the_same_infinity():
+    """Found on an H200: fp16 overflow gives [inf, 90112] on both devices and was reported as a mismatch."""
+    from pipeline.claims.numbers import agree
+    inf = float("inf")
+    assert agree([inf, 90112.0], [inf, 90112.0])
+    assert agree([float("nan")], [float("nan")])
+    assert not agree([inf], [-inf])
+    assert not agree([inf], [65504.0])
+    assert not agree([float("nan")], [1.0])
+    assert agree([1.0], [1.0 + 1e-7]) and not agree([1.0], [1.01])

@@ -98,7 +98,17 @@ def compare(written: list[tuple[float, float]], actual: list[float], rtol=None, 
 
 
 def agree(a: list[float], b: list[float], rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    return len(a) == len(b) and all(abs(x - y) <= atol + rtol * abs(y) for x, y in zip(a, b))
+    """Equal within tolerance; the same infinity agrees with itself (inf - inf is nan), and so does nan with nan
+    (an fp16 overflow computed on CPU and on CUDA gives inf on both)."""
+    return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
+
+
+def _close(x: float, y: float, rtol: float, atol: float) -> bool:
+    if x == y or (math.isnan(x) and math.isnan(y)):
+        return True
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return False
+    return abs(x - y) <= atol + rtol * abs(y)
 
 
 def _fmt(x: float) -> str:
