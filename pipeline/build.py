@@ -413,11 +413,16 @@ def render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs,
     written += [stage_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
     if "html" in formats:
-        progress.stage("web edition")
         from .render.site import write_site
+        from .render.site_claims import claims_for_site
+        site_claims = claims_for_site(book, run=not getattr(args, "no_claims", False), jobs=jobs, quiet=quiet)
+        progress.stage(site_claims.summary)
+        build_diags += site_claims.diagnostics
+        progress.stage("web edition")
         claims = [outputs.out / "claims.json", book.root.parent / "build" / "claims.json"]
         written += write_site(book, langs, fragments, SiteInputs(rendered, figures, static, meta, ids,
-                                                                 chapter_of), stage_dir / "site", claims) or []
+                                                                 chapter_of), stage_dir / "site", claims,
+                              claim_states=site_claims.states) or []
 
     report = write_report(book, outputs, progress)
     all_diags = diags + build_diags
@@ -460,13 +465,15 @@ def input_fingerprint(book, langs, formats, args) -> str:
     """
     h = hashlib.sha256()
     roots = [book.root, Path(__file__).resolve().parents[1] / "templates", Path(__file__).resolve().parent]
+    if "html" in formats and not getattr(args, "no_claims", False):
+        roots.append(book.checks_dir)  # the site's claim marks come from running the checks
     for base in roots:
         for p in sorted(base.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc"):
                 h.update(str(p.relative_to(base)).encode() + b"\0" + p.read_bytes() + b"\0")
     meta = build_meta(book)
     opts = [langs, formats, pdf_layout_mode(args), os.environ.get("DL500_PDF_RECTO", ""), meta["epoch"],
-            meta["revision"], str(getattr(args, "out", ""))]
+            meta["revision"], str(getattr(args, "out", "")), getattr(args, "no_claims", False)]
     h.update(json.dumps(opts, sort_keys=True, default=str).encode())
     return h.hexdigest()
 

@@ -289,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--pdf-layout", choices=["parts", "single"], default=None,
                    help="parts (default): chapters laid out in parallel and joined; single: one document")
     b.add_argument("--out", default=None, help="output folder (default: build/ beside source/)")
+    b.add_argument("--no-claims", action="store_true",
+                   help="html: do not run the claims first (cached); the site's claim marks then say \"not run yet\"")
 
     s = add_command(sub, "status", "translation status report", cmd_status)
     common(s, formats=False)

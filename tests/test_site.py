@@ -20,7 +20,7 @@ import pytest
 from conftest import copy_fixture, patch_file
 
 
-def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
+def build_site(root: Path, monkeypatch=None, page_limit=None, extra=(), stderr=None, quiet=True) -> Path:
     from pipeline.cli import main
     from pipeline.render import site
     cwd = os.getcwd()
@@ -32,8 +32,10 @@ def build_site(root: Path, monkeypatch=None, page_limit=None) -> Path:
         site.PAGE_LIMIT = page_limit
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
-            rc = main(["build", ".", "--format", "html", "--quiet"])
+            rc = main(["build", ".", "--format", "html", *(["--quiet"] if quiet else []), *extra])
         assert rc == 0, err.getvalue()
+        if stderr is not None:
+            stderr.append(err.getvalue())
     finally:
         site.PAGE_LIMIT = old_limit
         os.chdir(cwd)
@@ -217,12 +219,49 @@ def test_claim_marks_show_the_results_of_the_last_run(tmp_path):
         assert failure and "0.333333" in failure.group(1)
 
 
-def test_claim_marks_before_any_run_say_so(tmp_path):
-    site = build_site(copy_fixture("site_claims", tmp_path / "book"))
+def test_a_plain_build_runs_the_claims_first(tmp_path):
+    """A fresh clone (no claim cache, no run memo): the html build runs the claims, so no mark says "not run"; the
+    check that disagrees with the text is failed in the page, and the build says so without refusing to publish."""
+    root = copy_fixture("site_claims", tmp_path / "book")
+    assert not (root / ".dl500-cache").exists()
+    err = []
+    site = build_site(root, stderr=err, quiet=False)
+    for lang in ("zh", "en"):
+        page = (site / lang / "facts/index.html").read_text("utf-8")
+        states = {m.group(1): m.group(2) for m in MARK.finditer(page)}
+        assert states == {"facts.half": "passed", "facts.third": "failed", "facts.gpu_only": "cuda-only",
+                          "x": "passed"}
+        assert "not-run" not in page and "not run yet" not in page
+        failure = re.search(r'<span class="claim-failure" role="note">([^<]+)</span>', page)
+        assert failure and "0.333333" in failure.group(1)
+    assert re.search(r"warning DL701: \[0\.25\]", err[0]), err[0]  # said, but the site is published
+
+
+def test_the_build_and_dl500_claims_share_one_run_memo(tmp_path):
+    root = copy_fixture("minimal", tmp_path / "book")
+    build_site(root)
+    from pipeline.cli import main
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["claims", "."]) == 0
+    finally:
+        os.chdir(cwd)
+    assert "nothing changed since the last run" in out.getvalue()
+
+
+def test_claim_marks_say_not_run_with_no_claims(tmp_path):
+    site = build_site(copy_fixture("site_claims", tmp_path / "book"), extra=["--no-claims"])
     page = (site / "en/facts/index.html").read_text("utf-8")
     states = [m.group(2) for m in MARK.finditer(page)]
     assert states == ["not-run"] * 4
     assert "not run yet" in page and "not yet passed" not in page and "not passing" not in page
+    # the next plain build is not "nothing changed": it runs the claims and marks their results
+    site = build_site(site.parents[1])
+    page = (site / "en/facts/index.html").read_text("utf-8")
+    assert "not-run" not in [m.group(2) for m in MARK.finditer(page)]
 
 
 def test_pages_are_light(site):

@@ -4,8 +4,8 @@ Choices, measured (docs/web.md): math is MathML from latex2mathml, adjusted to M
 `mathvariant` but "normal", so styled letters become Unicode math letters), with ziamath's SVG as a separate file
 shown only where the browser lacks MathML (CSS `@supports`) or where latex2mathml cannot draw the formula. No
 script runs to show math. Search is Pagefind with one record per question, its Chinese cut into words by jieba
-(site_search.py). Claim marks come from the claim cache (site_claims.py); question pages and the side-by-side
-view are in site_pages.py. Pages link with relative URLs only, so the site works from any folder or sub-path.
+(site_search.py). Claim marks come from the claims stage the build runs first (site_claims.py); question pages
+and the side-by-side view are in site_pages.py. Pages link with relative URLs only, so the site works from any folder or sub-path.
 """
 
 from __future__ import annotations
@@ -692,11 +692,13 @@ def write_search_index(records: list, site: Path) -> None:
     write_index(records, site, pagefind_executable())
 
 
-def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None):
-    """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten)."""
+def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None,
+               claim_states=None):
+    """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten).
+    `claim_states` (site_claims.claims_for_site) default to what the claim cache holds now."""
     out_dir = Path(out_dir)
     if claims_paths is None:
         claims_paths = [out_dir.parent / "claims.json", book.root.parent / "build" / "claims.json"]
-    builder = builder or SiteBuilder(book, langs, inputs, out_dir, claims_paths)
+    builder = builder or SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
     builder.write_all(fragments, search=search)
     return [out_dir / "index.html"]

@@ -1,11 +1,15 @@
-"""The state of every claim for the web edition: read from the claim cache (never by running anything), so each mark
-in a page says passed, failed, CUDA only or not run yet, with the check, the value computed, the tolerance and when."""
+"""The state of every claim for the web edition, so each mark in a page says passed, failed, CUDA only or not run
+yet, with the check, the value computed, the tolerance and when.
+
+`claims_for_site` runs the claims stage first, exactly as `dl500 claims` does (the sandbox, the result cache and
+the run memo, so an unchanged book answers at once), then `read_claim_states` reads the states from the claim cache.
+"""
 
 from __future__ import annotations
 
 import html as htmllib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 PASSED, FAILED, CUDA_ONLY, NOT_RUN = "passed", "failed", "cuda-only", "not-run"
 
@@ -26,6 +30,46 @@ class ClaimState:
     problem: str = ""  # why it failed
 
 
+# The options of a plain `dl500 claims`: the build and that command share one run memo.
+MEMO_OPTIONS = {"device": "all", "require": None, "require_sandbox": False, "jobs": 0}
+
+
+@dataclass
+class SiteClaims:
+    """What the web edition shows of the claims, and what the build says about them."""
+
+    states: dict  # (qid, lang) -> [ClaimState]
+    diagnostics: list = field(default_factory=list)
+    summary: str = ""
+
+
+def claims_for_site(book, run: bool = True, jobs: int = 0, quiet: bool = True) -> SiteClaims:
+    """The claim states the site marks. With `run`, the claims stage runs first (see `run_claims_stage`); a claim
+    that fails is a warning of the build (the page shows it as failed), never a reason to publish nothing."""
+    if not run:
+        return SiteClaims(read_claim_states(book), [], "claims: not run (--no-claims); marks say \"not run yet\"")
+    diags, summary = run_claims_stage(book, jobs, quiet)
+    from ..diagnostics import ERROR, NOTE, WARNING
+    shown = [replace(d, severity=WARNING) if d.severity == ERROR else d for d in diags if d.severity != NOTE]
+    return SiteClaims(read_claim_states(book), shown, summary)
+
+
+def run_claims_stage(book, jobs: int = 0, quiet: bool = True) -> tuple:
+    """(diagnostics, summary line) of `dl500 claims` on `book`: replayed from the run memo when no input changed,
+    else run (contributor code in the sandbox; without bubblewrap with the DL721 warning) and remembered."""
+    from ..claims import gpu_present, run_claims
+    from ..claims.memo import remember, replay
+    from ..diagnostics import Diagnostic, has_errors
+    options = {**MEMO_OPTIONS, "gpu": gpu_present()}
+    hit = replay(book.root, options)
+    if hit is not None:
+        return [Diagnostic(**d) for d in hit[0]], hit[1]
+    result = run_claims(book, device="all", jobs=jobs, quiet=quiet)
+    if not has_errors(result.diagnostics):  # as `dl500 claims`: a failure may depend on the machine, re-run it
+        remember(book.root, book.checks_dir, options, result.diagnostics, result)
+    return result.diagnostics, result.summary().split("\n")[0]
+
+
 def read_claim_states(book) -> dict:
     """(qid, lang) → [ClaimState] in the order the claims stand in the text. Reads the claim cache only."""
     from ..claims import run_claims
@@ -37,27 +81,29 @@ def read_claim_states(book) -> dict:
     checks = {}
     for r in res.records:
         checks.setdefault(r["check"], {})[r["device"]] = r
-    code = _cached_code_results(book)
+    code, cuda_units = _cached_code_results(book)
     out: dict = {}
     for c in claims:
         problem = failures.get((c.rel, c.line, c.col))
         if c.check:
             st = _check_claim_state(c, checks.get(c.check, {}), problem)
         else:
-            st = _code_claim_state(c, code.get((c.qid, c.lang)), problem)
+            st = _code_claim_state(c, code.get((c.qid, c.lang)), problem, (c.qid, c.lang) in cuda_units)
         out.setdefault((c.qid, c.lang), []).append(st)
     return out
 
 
-def _cached_code_results(book) -> dict:
-    """(qid, lang) → the cached CPU result of the question's runnable blocks, where there is one."""
+def _cached_code_results(book) -> tuple:
+    """((qid, lang) → the cached CPU result of the question's runnable blocks where there is one, the (qid, lang)
+    whose blocks run on CUDA only)."""
     from .. import claims as cl
     from ..claims.discover import find_code_units
     from ..validate import parsed_body
     units, _ = find_code_units(book, parsed_body)
     cache = cl.Cache(cl.cache_dir(book) / "claims")
     found = cl._run_code(book, units, ["cpu"], cache, None, cl.task_limits(book), cl.ClaimsResult(), True)
-    return {(qid, lang): rep for (qid, lang, dev), rep in found.items() if dev == "cpu"}
+    cuda_units = {(u.qid, u.lang) for u in units if u.device == "cuda"}
+    return {(qid, lang): rep for (qid, lang, dev), rep in found.items() if dev == "cpu"}, cuda_units
 
 
 def _check_claim_state(c, by_device: dict, problem) -> ClaimState:
@@ -75,14 +121,14 @@ def _check_claim_state(c, by_device: dict, problem) -> ClaimState:
     return ClaimState(c.check, NOT_RUN)
 
 
-def _code_claim_state(c, rep, problem) -> ClaimState:
+def _code_claim_state(c, rep, problem, cuda_only=False) -> ClaimState:
     if problem:
         val = (rep or {}).get("variables", {}).get(c.var)
         return ClaimState(c.var, FAILED, *_value_and_tolerance(c, val), device="cpu", problem=problem)
     if rep and rep.get("status") == "done" and c.var in rep.get("variables", {}):
         return ClaimState(c.var, PASSED, *_value_and_tolerance(c, rep["variables"][c.var]),
                           _day(rep.get("at")), "cpu")
-    return ClaimState(c.var, NOT_RUN)
+    return ClaimState(c.var, CUDA_ONLY if cuda_only else NOT_RUN)
 
 
 def _value_and_tolerance(c, value) -> tuple:
