@@ -113,7 +113,8 @@ def worker_command(checks_dir: Path, read_only: list[Path], req_fd: int, rep_fd:
     for dev in _gpu_devices():
         mounts += ["--dev-bind", dev, dev]
     env = scrubbed_env("/tmp/home", True)
-    argv = ["bwrap", *_namespace_args(), *mounts, "--dir", "/tmp/home", "--remount-ro", "/", "--chdir", "/tmp",
+    # The full path: Popen looks a bare name up in the scrubbed PATH, which misses a bwrap installed elsewhere.
+    argv = [shutil.which("bwrap") or "bwrap", *_namespace_args(), *mounts, "--dir", "/tmp/home", "--remount-ro", "/", "--chdir", "/tmp",
             "--clearenv"]
     for k, v in sorted(env.items()):
         argv += ["--setenv", k, v]
