@@ -197,3 +197,97 @@ def test_page_number_boxes_are_as_wide_as_the_book_needs(tmp_path, capsys, monke
     pages = len(PdfReader(str(root / "build/zh/dl500.pdf")).pages)
     monkeypatch.undo()
     assert build.page_digits_hint(book, "zh", cache) == len(str(pages))  # widened, and kept from now on
+
+
+# ---- tagged PDF: the parts' structure trees merged at the join ------------------------------------------------------
+
+def struct_tree(reader) -> dict:
+    """Walk a PDF's structure tree: element types in order, each element's /Pg page index (None: not a page of
+    this document), the ParentTree keys and the marked-content ids each page's content declares."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    from pipeline.render.pdf_structure import number_tree_items
+    pages = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    root = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
+    out = {"types": [], "pg": [], "objr": [], "alts": [], "mcids": set()}
+
+    def walk(obj, depth):
+        assert depth < 200
+        obj = obj.get_object()
+        if isinstance(obj, int):
+            return
+        if obj.get("/Type") in ("/MCR", "/OBJR"):
+            page = pages.get(obj.raw_get("/Pg").idnum) if "/Pg" in obj else None
+            out["pg"].append(page)
+            if obj.get("/Type") == "/OBJR":
+                annots = [a.idnum for a in reader.pages[page].get("/Annots", [])] if page is not None else []
+                out["objr"].append(obj.raw_get("/Obj").idnum in annots)
+            return
+        out["types"].append(str(obj["/S"]))
+        if obj["/S"] == "/Figure":
+            out["alts"].append(str(obj.get("/Alt", "")))
+        if "/Pg" in obj:
+            out["pg"].append(pages.get(obj.raw_get("/Pg").idnum))
+        kids = obj.get("/K")
+        kids = kids.get_object() if kids is not None else []
+        for k in (kids if isinstance(kids, ArrayObject) else [obj.raw_get("/K")]):
+            k_obj = k.get_object()
+            if isinstance(k_obj, int):
+                page = pages.get(obj.raw_get("/Pg").idnum) if "/Pg" in obj else None
+                out["mcids"].add((page, int(k_obj)))
+            elif isinstance(k_obj, DictionaryObject) and k_obj.get("/Type") == "/MCR":
+                out["mcids"].add((pages.get(k_obj.raw_get("/Pg").idnum), int(k_obj["/MCID"])))
+                walk(k, depth + 1)
+            else:
+                walk(k, depth + 1)
+
+    kids = root["/K"].get_object()
+    for k in (kids if isinstance(kids, ArrayObject) else [root.raw_get("/K")]):
+        walk(k, 0)
+    out["parent_tree"] = dict(number_tree_items(root["/ParentTree"]))
+    return out
+
+
+def test_tagged_parts_join_into_one_structure_tree(tmp_path, capsys, monkeypatch):
+    """Default layout, tagged: one Document element over every part's elements; every page's /StructParents is a
+    ParentTree key whose entries are that page's marked-content ids; every /Pg is a page of this document; as many
+    figures (formulas, with their TeX as /Alt) as in the parts put together."""
+    from pypdf import PdfReader
+    root = copy_fixture("minimal", tmp_path / "book")
+    _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
+    pdf = root / "build/zh/dl500.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+    reader = PdfReader(str(pdf))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "zh-Hans" and bool(catalog["/MarkInfo"]["/Marked"])
+    assert reader.metadata.title
+    tree = struct_tree(reader)
+    assert tree["types"][0] == "/Document" and tree["types"].count("/Document") == 1
+    assert tree["pg"] and None not in tree["pg"], "an element points at a page outside the document"
+    assert tree["objr"] and all(tree["objr"]), "a link's OBJR does not point at an annotation of its page"
+    keys = tree["parent_tree"]
+    for i, page in enumerate(reader.pages):
+        key = page.get("/StructParents")
+        assert key is not None and key in keys, (i, key)
+        declared = {mcid for p, mcid in tree["mcids"] if p == i}
+        assert declared and len(keys[key]) > max(declared), (i, sorted(declared))
+        for annot in page.get("/Annots", []):
+            sp = annot.get_object().get("/StructParent")
+            assert sp is None or sp in keys
+    pages_keys = [p["/StructParents"] for p in reader.pages]
+    assert len(set(pages_keys)) == len(pages_keys)  # renumbered per part: no two pages share marked-content ids
+    # the figures of the parts (cached part PDFs of this one-language build, stamps excluded), no more, no fewer
+    parts = [p for p in (root / ".dl500-cache").rglob("pdf-parts/*/*.pdf")]
+    assert len(parts) == 3, parts
+    in_parts = sum(struct_tree(PdfReader(str(p)))["types"].count("/Figure") for p in parts)
+    assert in_parts >= 2 and tree["types"].count("/Figure") == in_parts
+    assert all(alt.strip() for alt in tree["alts"]), tree["alts"]
+
+
+def test_untagged_parts_when_tags_are_off(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    monkeypatch.setenv("DL500_PDF_TAGS", "0")
+    _build(root, monkeypatch, capsys, "parts", False, "--lang", "en")
+    info = subprocess.run(["pdfinfo", str(root / "build/en/dl500.pdf")], capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+no$", info, re.M), info

@@ -26,8 +26,9 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .lifeline import die_with_parent, forkserver_context
-from .pdf import (UNKNOWN_PAGE, normalise_bookmark_text, recto_chapters, render_edition_html, stamp_html,
-                  stamp_pages)
+from .pdf import (UNKNOWN_PAGE, normalise_bookmark_text, pdf_tags, recto_chapters, render_edition_html,
+                  stamp_html, stamp_pages)
+from .pdf_structure import merge_structure_trees
 
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
 ANCHOR = re.compile(r'\sid="([^"]+)"')
@@ -104,10 +105,10 @@ def fonts_fingerprint() -> str:
 
 
 def _layout_job(args):
-    html, root, write = args
+    html, root, write, tags = args
     from . import pdf
     t0 = time.monotonic()
-    data, layout = pdf.write_pdf(html, Path(root), with_layout=True, write=write)
+    data, layout = pdf.write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return data, layout, peak, time.monotonic() - t0
@@ -136,7 +137,7 @@ class PartCache:
 def run_layouts(todo: list, root: Path, jobs: int) -> list:
     """[(html, write)] → [(pdf or None, layout, peak MiB, seconds)], in fresh forked workers when jobs > 1 (even
     for one part: the build process already holds the whole edition, so WeasyPrint in it would add to that)."""
-    args = [(html, str(root), write) for html, write in todo]
+    args = [(html, str(root), write, pdf_tags()) for html, write in todo]  # the forkserver's env may be stale
     if jobs <= 1 or not args:
         return [_layout_job(a) for a in args]  # in this process: the single-process path (and its tests)
     # forkserver with WeasyPrint preloaded: each part gets a fresh process (its own peak RSS, memory given back)
@@ -223,7 +224,7 @@ def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, j
 
 def _key(html: str, fonts: str, key_parts: tuple) -> str:
     h = hashlib.sha256()
-    for x in ("pdf-part", html, fonts, *key_parts):
+    for x in ("pdf-part", html, fonts, pdf_tags(), *key_parts):
         h.update(str(x).encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
@@ -368,10 +369,11 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: 
 
     writer = PdfWriter()
     first_reader, recto = None, recto_chapters()
-    firsts = {}
+    firsts, placed = {}, []  # placed: (reader, its first page) for the structure trees
     for i, (name, data) in enumerate(pdfs):
         reader = PdfReader(io.BytesIO(data))
         first_reader = first_reader or reader
+        placed.append((reader, len(writer.pages)))
         firsts[name] = len(writer.pages)
         writer.append(reader, import_outline=True)
         n = len(reader.pages)
@@ -383,6 +385,7 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: 
         lang = first_reader.trailer["/Root"].get("/Lang")
         if lang is not None:
             writer._root_object[NameObject("/Lang")] = lang
+    merge_structure_trees(writer, placed)  # tagged parts: one tree, marked-content ids kept unique
     part_of = {i: p.name for p in parts for i in p.ids}
     for page in writer.pages:
         for annot in page.get("/Annots", []) or []:
