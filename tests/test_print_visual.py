@@ -127,3 +127,86 @@ def test_code_lines_keep_empty_lines_and_whole_token_spans():
     assert len(lines) == 4 and lines[2] == " </span>"  # the empty line keeps its height
     for line in lines:  # every line closes what it opens
         assert line.count("<span") + 1 == line.count("</span>")
+
+
+@pytest.mark.parametrize("lang,pattern", [("zh", r"第 (\d+) 页(\s*)([）。，])"), ("en", r"p\. (\d+)(\s*)([),.])")])
+def test_no_gap_after_a_stamped_page_number(lang, pattern):
+    """A page number stamped into a box as wide as the book's longest one is followed by the closing bracket or
+    stop of its reference with no gap ("第 3 页）。", "p. 3)."), in the parts layout and the single document."""
+    import re
+    for extra in ((), ("--pdf-layout", "single")):
+        text = pdftotext(build_print_book("--format", "pdf", *extra) / "build" / lang / "dl500.pdf")
+        refs = re.findall(pattern, text)
+        assert refs, text[:2000]
+        assert all(gap == "" for _, gap, _ in refs), (extra, refs)
+
+
+TOC_NUMBERS = {"t1": "7", "t2": "42", "t3": "318"}
+
+
+def toc_with_numbers(folder: Path, numbers: dict) -> Path:
+    """A contents page (the book's CSS and TOC markup) with placeholders as wide as a 4-digit book's, stamped with
+    the given page numbers the way the build stamps them; returns the PDF."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    from pipeline.render import pdf
+    css = (pdf.templates_dir() / "book.css").read_text("utf-8")
+    items = "".join(f'<li class="toc-section"><a href="#{t}"><span class="number">1.{k}</span>排版与页码</a>'
+                    f'<span class="pg" data-pg="{t}" data-align="right">8888</span></li>'
+                    for k, t in enumerate(numbers, 1))
+    html = (f'<html lang="zh"><head><style>{css}</style></head><body><nav class="toc"><h1 id="toc">目录</h1>'
+            f'<ol>{items}</ol></nav></body></html>')
+    data, layout = pdf.write_pdf(html, folder, with_layout=True)
+    stamp = pdf.write_pdf(pdf.stamp_html("zh", layout, 1, lambda t: numbers.get(t, "?")), folder)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    pdf.stamp_pages(writer, 0, stamp)
+    out = folder / "toc.pdf"
+    with open(out, "wb") as f:
+        writer.write(f)
+    return out
+
+
+def leader_gaps(pdf: Path, folder: Path) -> list[tuple[float, float]]:
+    """For each TOC line of page 1: (widest blank run between the entry's title and its number, typical blank run
+    between two leader dots), in pixels at 200 dpi."""
+    import re
+
+    import numpy as np
+    from PIL import Image
+    dpi = 200
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    titles = [tuple(float(v) for v in m.groups()) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">[^<]*页码</word>', bbox)]
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", "-png", "-singlefile", str(pdf),
+                    str(folder / "toc")], check=True, timeout=60)
+    dark = np.asarray(Image.open(folder / "toc.png").convert("L")) < 128
+    out = []
+    for _x0, y0, x1, y1 in titles:
+        s = dpi / 72
+        band = dark[int(y0 * s):int(y1 * s) + 1].any(axis=0)
+        cols = np.flatnonzero(band[int(x1 * s) + 1:])
+        runs = np.diff(cols) - 1 if len(cols) > 1 else np.array([9999])
+        runs = runs[runs > 0]
+        out.append((float(runs.max()), float(np.median(runs))))
+    return out
+
+
+def test_toc_leaders_run_on_to_one_two_and_three_digit_numbers(tmp_path):
+    """With boxes for four digits, the dots run on to 7, 42 and 318 without a gap wider than two dot spaces."""
+    gaps = leader_gaps(toc_with_numbers(tmp_path, TOC_NUMBERS), tmp_path)
+    assert len(gaps) == 3, gaps
+    for widest, typical in gaps:
+        assert widest <= 2 * typical + 2, gaps
+
+
+def test_toc_leader_check_notices_a_break(tmp_path, monkeypatch):
+    """Without the stamp's own dots a short number sits after a blank stretch, which the check above reports."""
+    from pipeline.render import pdf
+    monkeypatch.setattr(pdf, "LEADER_OVERLAP_DOTS", 0)
+    monkeypatch.setattr(pdf, "LEADER_OVERLAP_PX", 0)
+    monkeypatch.setattr(pdf, "PG_WIDEST", "8")  # the stamp then draws no dots before the number
+    gaps = leader_gaps(toc_with_numbers(tmp_path, TOC_NUMBERS), tmp_path)
+    assert any(widest > 2 * typical + 2 for widest, typical in gaps), gaps

@@ -130,7 +130,11 @@ def normalise_bookmark_text(html: str) -> str:
 # placeholder with the placeholder's font) overlaid on every page as a Form XObject. The single document and the
 # parts go through the same code, so both print the same numbers at the same places.
 
-PAGE_REF = re.compile(r'<a class="(xref[^"]*)" href="(#|xref:)([^"]+)"([^>]*)>(.*?)</a>', re.S)
+# Closing punctuation right after a reference goes into its stamped page number ("第 71 页）。", "p. 19)."): the
+# placeholder is as wide as the book's longest number, so a shorter number would otherwise leave a gap before it.
+CLOSING_PUNCTUATION = "）)］]】」』》〉”’。，、；：！？,.;:!?"
+PAGE_REF = re.compile(r'<a class="(xref[^"]*)" href="(#|xref:)([^"]+)"([^>]*)>(.*?)</a>([' +
+                      re.escape(CLOSING_PUNCTUATION) + r']{0,3})', re.S)
 PG_WIDEST = "8888"  # the widest placeholder; a book's own is as wide as its page count's digits (placeholder())
 
 
@@ -143,15 +147,17 @@ UNKNOWN_PAGE = "??"
 
 
 def page_refs(body: str, lang: str, widest: str = PG_WIDEST) -> str:
-    """A cross-reference prints the target's page: "，第 " as text, then a placeholder for "N 页" (stamped)."""
+    """A cross-reference prints the target's page: "，第 " as text, then a placeholder for "N 页" (stamped), which
+    takes in the closing punctuation that follows the reference (see CLOSING_PUNCTUATION)."""
     prefix, _, suffix = labels(lang)["see_page"].partition("{}")
 
     def sub(m):
-        cls, _, target, _, text = m.groups()
+        cls, _, target, _, text, closing = m.groups()
         if target.startswith("fig:") or 'class="pg"' in text:
             return m.group(0)
-        pg = f'<span class="pg" data-pg="{target}" data-fmt="{{}}{suffix}">{widest}{suffix}</span>'
-        return m.group(0)[:-4] + f'<span class="xref-page">{prefix}{pg}</span></a>'
+        fmt = suffix + closing  # the stamp prints the number and what closes the reference, with no gap between
+        pg = f'<span class="pg" data-pg="{target}" data-fmt="{{}}{fmt}">{widest}{fmt}</span>'
+        return m.group(0)[:-4 - len(closing)] + f'<span class="xref-page">{prefix}{pg}</span></a>'
 
     return PAGE_REF.sub(sub, body)
 
@@ -292,8 +298,8 @@ def anchor_pages(layout: dict, start: int = 1):
 
 
 def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None = None) -> bytes:
-    """The single document: laid out once with placeholders, stamped with its own page numbers; tagged (the parts
-    are not: appending tagged parts does not merge their structure trees)."""
+    """The single document: laid out once with placeholders, stamped with its own page numbers; tagged (as the
+    parts are: their structure trees are merged at the join, pdf_structure)."""
     import io
 
     from pypdf import PdfReader, PdfWriter
