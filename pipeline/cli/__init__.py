@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .diagnostics import FORMATTERS, has_errors
+from .. import __version__
+from ..diagnostics import FORMATTERS, has_errors
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -26,7 +26,7 @@ def emit(diags, fmt: str, quiet: bool = False) -> None:
 
 
 def load_or_exit(path, fmt):
-    from .load import LoadError, load_book
+    from ..load import LoadError, load_book
     try:
         return load_book(Path(path))
     except LoadError as e:
@@ -35,31 +35,31 @@ def load_or_exit(path, fmt):
 
 
 def cmd_check(args) -> int:
-    from .validate import validate
+    from ..validate import validate
     book, diags = load_or_exit(args.path, args.format)
     only = None
     if args.changed_since:
-        from .gate import affected_files
+        from ..gate import affected_files
         try:
             only = affected_files(book, args.changed_since)
         except RuntimeError as e:
             print(f"dl500: {e}", file=sys.stderr)
             return EXIT_USAGE
         diags = [d for d in diags if d.file in only]
-        from .gate import changed_since_diagnostics
+        from ..gate import changed_since_diagnostics
         diags += changed_since_diagnostics(book, args.changed_since)
     diags += validate(book, only_files=only)
     if not args.no_claims:
-        from .claims import run_claims
+        from ..claims import run_claims
         claims = run_claims(book, device="cpu", cache_only=True, quiet=True)  # reads the cache, runs nothing
         diags += [d for d in claims.diagnostics if only is None or d.file in only]
         diags += claims_not_run(book, claims, args.strict)
     if args.online:
-        from .validate.online import check_urls
+        from ..validate.online import check_urls
         diags += check_urls(book)
     emit(diags, args.format, args.quiet)
     if args.changed_since and os.environ.get("GITHUB_STEP_SUMMARY"):
-        from .gate import write_step_summary
+        from ..gate import write_step_summary
         write_step_summary(diags, os.environ["GITHUB_STEP_SUMMARY"])
     return EXIT_ERRORS if has_errors(diags) else EXIT_OK
 
@@ -69,8 +69,8 @@ def claims_not_run(book, claims, strict: bool) -> list:
     then "0 errors" would say nothing about the numbers."""
     if claims.cached or not (claims.claims or claims.blocks):
         return []
-    from .diagnostics import ERROR, WARNING, diag
-    from .load import display_path
+    from ..diagnostics import ERROR, WARNING, diag
+    from ..load import display_path
     return [diag("DL723", display_path(book.root / "book.yaml", book.root), 1, 1,
                  f"claims were not run: none of the {claims.claims} claim(s) and {claims.blocks} runnable "
                  "block(s) has a result here, so no number in the book was checked",
@@ -79,10 +79,10 @@ def claims_not_run(book, claims, strict: bool) -> list:
 
 
 def cmd_claims(args) -> int:
-    from .claims import gpu_present, run_claims
-    from .claims.memo import remember, replay
-    from .diagnostics import Diagnostic
-    from .load import find_book_root
+    from ..claims import gpu_present, run_claims
+    from ..claims.memo import remember, replay
+    from ..diagnostics import Diagnostic
+    from ..load import find_book_root
     root = find_book_root(Path(args.path))
     memo_ok = root is not None and not (args.no_cache or args.update_outputs or args.verify_cache)
     options = {"device": args.device, "require": args.require, "require_sandbox": args.require_sandbox,
@@ -108,22 +108,22 @@ def cmd_claims(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build_book
+    from ..build import build_book
     book, diags = load_or_exit(args.path, "text")
     return build_book(book, diags, args)
 
 
 def cmd_status(args) -> int:
     if args.stamp:
-        from .stamp import stamp_files
+        from ..stamp import stamp_files
         book, _ = load_or_exit(args.path, "text")
         return stamp_files(book, args.stamp)
-    from .status import run_status
+    from ..status import run_status
     return run_status(args)
 
 
 def cmd_review(args) -> int:
-    from .review import ReviewRefused, book_root_of, check_reviewer, parse_review_date, review_file
+    from ..review import ReviewRefused, book_root_of, check_reviewer, parse_review_date, review_file
     why = check_reviewer(args.by)
     try:
         on = parse_review_date(args.on)
@@ -153,7 +153,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .serve import run_serve
+    from ..serve import run_serve
     return run_serve(args)
 
 
@@ -162,7 +162,7 @@ def cmd_doctor(args) -> int:
     piece is missing."""
     import json
 
-    from .doctor import examine
+    from ..doctor import examine
     findings = examine()
     if args.format == "json":
         sys.stdout.write(json.dumps([{"name": f.requirement.name, "needed_for": f.requirement.needed_for,
@@ -204,7 +204,7 @@ def cmd_completion(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .importer import run_import
+    from ..importer import run_import
     return run_import(args)
 
 
