@@ -39,14 +39,14 @@ def cmd_check(args) -> int:
     book, diags = load_or_exit(args.path, args.format)
     only = None
     if args.changed_since:
-        from ..gate import affected_files
+        from ..changes import affected_files
         try:
             only = affected_files(book, args.changed_since)
         except RuntimeError as e:
             print(f"dl500: {e}", file=sys.stderr)
             return EXIT_USAGE
         diags = [d for d in diags if d.file in only]
-        from ..gate import changed_since_diagnostics
+        from ..changes import changed_since_diagnostics
         diags += changed_since_diagnostics(book, args.changed_since)
     diags += validate(book, only_files=only)
     if not args.no_claims:
@@ -59,7 +59,7 @@ def cmd_check(args) -> int:
         diags += check_urls(book)
     emit(diags, args.format, args.quiet)
     if args.changed_since and os.environ.get("GITHUB_STEP_SUMMARY"):
-        from ..gate import write_step_summary
+        from ..changes import write_step_summary
         write_step_summary(diags, os.environ["GITHUB_STEP_SUMMARY"])
     return EXIT_ERRORS if has_errors(diags) else EXIT_OK
 
@@ -115,11 +115,20 @@ def cmd_build(args) -> int:
 
 def cmd_status(args) -> int:
     if args.stamp:
-        from ..stamp import stamp_files
+        from ..translation_stamp import stamp_files
         book, _ = load_or_exit(args.path, "text")
-        return stamp_files(book, args.stamp)
-    from ..status import run_status
+        return print_stamped(stamp_files(book, args.stamp))
+    from .status_view import run_status
     return run_status(args)
+
+
+def print_stamped(stamped) -> int:
+    for s in stamped:
+        if s.source_hash is None:
+            print(f"dl500: {s.path}: not a translation with an original", file=sys.stderr)
+        else:
+            print(f"{s.path}: {s.source_hash}")
+    return 1 if any(s.source_hash is None for s in stamped) else 0
 
 
 def cmd_review(args) -> int:
