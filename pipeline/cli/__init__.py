@@ -213,7 +213,7 @@ def cmd_completion(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from ..importer import run_import
+    from .import_view import run_import
     return run_import(args)
 
 
