@@ -11,7 +11,7 @@ from test_status_support import CHAPTER, commit, edit, make_repo
 from pipeline import cli
 from pipeline.cli import main
 from pipeline.diagnostics import ERROR, WARNING, diag
-from pipeline.gate import (affected_files, changed_since_diagnostics, format_step_summary, renumbering_diagnostics,
+from pipeline.changes import (affected_files, changed_since_diagnostics, format_step_summary, renumbering_diagnostics,
                            write_step_summary)
 from pipeline.load import load_book
 

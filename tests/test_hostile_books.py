@@ -223,7 +223,7 @@ HOSTILE_LINES = {
 @pytest.mark.parametrize("name", sorted(HOSTILE_LINES))
 def test_a_1_MB_line_scans_in_linear_time(name):
     """The old scanner took 34 s on a 200 KB line; quadratic behaviour at 1 MB would take many minutes."""
-    from pipeline.markdown import Body, headings
+    from pipeline.validate.body_scanner import Body, headings
     unit = HOSTILE_LINES[name]
     line = (unit * (1_000_000 // len(unit) + 1))[:1_000_000]
     start = time.process_time()  # CPU time: other jobs on a shared machine do not count
@@ -236,7 +236,7 @@ def test_a_1_MB_line_scans_in_linear_time(name):
 
 
 def test_scanner_positions_are_exact_on_a_long_line():
-    from pipeline.markdown import Body
+    from pipeline.validate.body_scanner import Body
     pad = "字" * 300_000
     body = Body(f"第一行\n{pad}$x^2$ [a](#b) [1]{{.claim check=\"m.f\"}}\n", 5)
     by_kind = {s.kind: s for s in body.spans()}

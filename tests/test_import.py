@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.load import load_book
-from pipeline.markdown import Body, headings
+from pipeline.validate.body_scanner import Body, headings
 from pipeline.model import iter_groups, iter_question_refs, source_hash
 
 HERE = Path(__file__).parent

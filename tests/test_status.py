@@ -113,7 +113,7 @@ def test_since_reports_what_a_commit_changed(fx, tmp_path, monkeypatch, capsys):
     edit(ch / "zeta.zh.md", "id: epsilon", "id: zeta")
     edit(ch / "gamma.zh.md", "第二段说明。", "第二段说明（修订）。")
     book, _ = load_book(repo / "source")
-    from pipeline.stamp import stamp_file
+    from pipeline.translation_stamp import stamp_file
     stamp_file(book, (ch / "epsilon.en.md").resolve())
     commit(repo, "translate epsilon, add zeta, revise gamma", 1_700_259_200)
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from pipeline.load import load_book
-from pipeline.stamp import stamp_file
+from pipeline.translation_stamp import stamp_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "status_book"
 CHAPTER = "source/ch01-basics"

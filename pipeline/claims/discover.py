@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..diagnostics import WARNING, diag
-from ..markdown import Body
+from ..validate.body_scanner import Body
 from .numbers import ClaimTextError, parse_claim_numbers
 
 

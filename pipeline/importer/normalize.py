@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..markdown import Body
+from ..validate.body_scanner import Body
 from .credits import credit_line
 from .headings import FENCE, rewrite_heading
 from .images import ChapterImages

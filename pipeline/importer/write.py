@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..model import source_hash
-from .assemble import Chapter, Group, Question, Text, iter_items
+from .compose import Chapter, Group, Question, Text, iter_items
 from .legacy import ImportFailure
 from .previous import MAP_FILE, Previous
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..markdown import Body
+from .body_scanner import Body
 from . import contributors, glossary, links, math, numbering, outline, pairs, reviews, tags
 from . import accessibility, markup
 

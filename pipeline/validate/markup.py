@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import diag
-from ..markdown import parse_attrs
+from .body_scanner import parse_attrs
 
 # A tag as pandoc's raw_html extension would take it: name, attributes, optional self-closing slash; or a comment.
 RAW_TAG = re.compile(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..diagnostics import WARNING, diag
-from ..markdown import headings
+from .body_scanner import headings
 from ..model import iter_groups, iter_question_refs
 
 

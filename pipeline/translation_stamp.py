@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .load import QUESTION_FILE
@@ -44,19 +44,22 @@ def stamp_file(book, path: Path) -> str | None:
     return h
 
 
-def stamp_files(book, files) -> int:
-    bad = 0
+@dataclass(frozen=True)
+class Stamped:
+    """One file `stamp_files` looked at: its new source hash, or None when it is not a translation with an
+    original (reported only for files named on the command line, not for those found in a folder)."""
+    path: Path
+    source_hash: str | None
+
+
+def stamp_files(book, files) -> list[Stamped]:
+    """Stamp every named translation (a folder: every .md under it); the caller reports the results."""
+    done = []
     for f in files:
         p = Path(f)
-        if p.is_dir():
-            targets = sorted(p.rglob("*.md"))
-        else:
-            targets = [p]
+        targets = sorted(p.rglob("*.md")) if p.is_dir() else [p]
         for t in targets:
             h = stamp_file(book, t.resolve())
-            if h is None and not p.is_dir():
-                print(f"dl500: {t}: not a translation with an original", file=sys.stderr)
-                bad += 1
-            elif h:
-                print(f"{t}: {h}")
-    return 1 if bad else 0
+            if h or not p.is_dir():
+                done.append(Stamped(t, h))
+    return done
