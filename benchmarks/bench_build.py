@@ -60,7 +60,7 @@ def svg(m):
     r = cache.get(mathr.formula_key(tex, display))
     return mathr.svg_img(r, display, tex) if r and "error" not in r else m.group(0)
 html = MATH_SPAN.sub(svg, html)
-css = (Path(sys.argv[3]) / "templates/book.css").read_text() + pygments_css()
+css = (Path(sys.argv[3]) / "pipeline/templates/book.css").read_text() + pygments_css()
 doc = f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><style>{css}</style></head><body>{html}</body></html>'
 t1 = time.perf_counter()
 pdf = weasyprint.HTML(string=doc, base_url="/").write_pdf()

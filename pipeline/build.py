@@ -28,6 +28,7 @@ from .render.figures import FIGURE_URL, draw_figures
 from .render.html import MATH_SPAN, RenderContext, pygments_css
 from .render.output import BuildLocked, OutputSet, atomic_write, lock_output_folder
 from .render.pandoc import FragmentCache, markdown_to_html
+from .templates import template_dir
 from .validate import parsed_body, validate
 from .validate.numbering import reference_index
 
@@ -464,7 +465,7 @@ def input_fingerprint(book, langs, formats, args) -> str:
     A match with the last clean build means nothing can differ, so the build stops before any work.
     """
     h = hashlib.sha256()
-    roots = [book.root, Path(__file__).resolve().parents[1] / "templates", Path(__file__).resolve().parent]
+    roots = [book.root, template_dir(), Path(__file__).resolve().parent]
     if "html" in formats and not getattr(args, "no_claims", False):
         roots.append(book.checks_dir)  # the site's claim marks come from running the checks
     for base in roots:

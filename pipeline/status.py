@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 
 from .load import QUESTION_FILE, split_front_matter
 from .model import source_hash
+from .templates import template_dir
 from .validate.reviews import review_state
 
 STATES = ("reviewed", "draft", "machine", "stale", "missing")
@@ -25,7 +26,7 @@ CURRENT = ("reviewed", "draft", "machine")  # translated and up to date with the
 SCHEMA_ID = "dl500.translation-status/1"
 HISTORY_POINTS = 30  # commits sampled for the chart
 MAX_DIFF_REVISIONS = 300  # how far back a stale translation's original is looked for
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = template_dir()
 COLOURS = {"reviewed": "#2e9d4c", "draft": "#e0b000", "machine": "#a05cc8", "stale": "#d9453d", "missing": "#c8ccd2"}
 
 

@@ -48,8 +48,8 @@ def test_stylesheet_uses_the_code_background_everywhere():
     css = pygments_css()
     assert f"background: {CODE_BACKGROUND}" in css and "#f0f0f0" not in css
     from pipeline.render.epub import EPUB_CSS
-    from pipeline.render.pdf import templates_dir
-    book_css = (templates_dir() / "book.css").read_text("utf-8")
+    from pipeline.templates import template_dir
+    book_css = (template_dir() / "book.css").read_text("utf-8")
     for sheet in (EPUB_CSS, book_css):
         assert f"background: {CODE_BACKGROUND}" in sheet
 
@@ -212,10 +212,10 @@ def test_parts_pdf_stays_untagged_rather_than_carry_a_broken_structure_tree():
 
 
 def test_every_token_colour_meets_wcag_aa_on_the_sites_light_code_background():
-    """The site's light theme draws code on its own --soft colour (templates/site/site.css): check that one too."""
+    """The site's light theme draws code on its own --soft colour (pipeline/templates/site/site.css): check that one too."""
     import re
-    from pathlib import Path
-    site_css = (Path(__file__).parents[1] / "templates" / "site" / "site.css").read_text("utf-8")
+    from pipeline.templates import template_dir
+    site_css = (template_dir() / "site" / "site.css").read_text("utf-8")
     soft = re.search(r":root\s*\{[^}]*--soft:\s*(#[0-9a-fA-F]{6})", site_css).group(1)
     style = contrast_safe_style()
     for token in STANDARD_TYPES:

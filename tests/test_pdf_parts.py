@@ -103,7 +103,8 @@ def test_part_html_holds_no_page_number(tmp_path):
     assert '<span class="pg" data-pg="q-a" data-fmt="{} 页，">8888 页，</span></span></a><a' in out
     assert "fig:x" in out and out.count('class="pg"') == 1
     assert pdf.page_refs(out, "zh") == out
-    css = (pdf.templates_dir() / "book.css").read_text("utf-8")
+    from pipeline.templates import template_dir
+    css = (template_dir() / "book.css").read_text("utf-8")
     assert "target-counter" not in css and "counter(page)" not in css
 
 

@@ -96,8 +96,8 @@ def test_output_label_never_ends_a_page():
     """Push an output block down a page line by line: its label is always on the page of its block."""
     import weasyprint
 
-    from pipeline.render.pdf import templates_dir
-    css = (templates_dir() / "book.css").read_text("utf-8")
+    from pipeline.templates import template_dir
+    css = (template_dir() / "book.css").read_text("utf-8")
     block = ('<div class="code-output"><span class="output-label">输出</span>'
              '<pre class="output"><code>tensor([0.1, 0.2])\nsecond line</code></pre></div>')
     separated = []
@@ -152,7 +152,8 @@ def toc_with_numbers(folder: Path, numbers: dict) -> Path:
     from pypdf import PdfReader, PdfWriter
 
     from pipeline.render import pdf
-    css = (pdf.templates_dir() / "book.css").read_text("utf-8")
+    from pipeline.templates import template_dir
+    css = (template_dir() / "book.css").read_text("utf-8")
     items = "".join(f'<li class="toc-section"><a href="#{t}"><span class="number">1.{k}</span>排版与页码</a>'
                     f'<span class="pg" data-pg="{t}" data-align="right">8888</span></li>'
                     for k, t in enumerate(numbers, 1))

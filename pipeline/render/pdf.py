@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from ..templates import template_dir
 from .html import labels
 
 COVER_LABELS = {
@@ -39,11 +40,6 @@ def document_language(lang: str) -> str:
     return DOCUMENT_LANGUAGES.get(lang, lang)
 
 
-def templates_dir() -> Path:
-    here = Path(__file__).resolve().parents[2] / "templates"
-    return here
-
-
 def local_toc_link(anchor: str) -> Markup:
     return Markup('href="#{}"').format(anchor)
 
@@ -57,9 +53,9 @@ def render_edition_html(book, edition, meta: dict, *, chapters=None, front: bool
     `page_start` is no longer used by the parts (kept for callers that want a counter-reset).
     """
     # autoescape=True, not select_autoescape(["html"]): that matches names ending in .html, and ours end in .j2
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir())), autoescape=True)
     # The pipeline's own CSS and the assembled, sanitized chapter bodies are markup; every other value is text.
-    css = Markup((templates_dir() / "book.css").read_text("utf-8") + "\n" + meta.get("pygments_css", ""))
+    css = Markup((template_dir() / "book.css").read_text("utf-8") + "\n" + meta.get("pygments_css", ""))
     lang = edition.lang
     cl = COVER_LABELS.get(lang, COVER_LABELS["en"])
     title = book.title.get(lang) or book.title.get(book.primary)
@@ -222,7 +218,7 @@ LEADER_OVERLAP_DOTS = 4
 def stamp_html(lang: str, layout: dict, start: int, number_of) -> str:
     """The stamp document of one laid-out document (or part) starting at page `start`: one page per page."""
     import html as htmllib
-    css = (templates_dir() / "book.css").read_text("utf-8")
+    css = (template_dir() / "book.css").read_text("utf-8")
     per_page: dict = {}
     for i, x, y, w, target, fmt, align, style in layout.get("pg", []):
         text = htmllib.escape(fmt.format(number_of(target)))

@@ -22,6 +22,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..model import Group, QuestionRef
+from ..templates import template_dir
 from . import math as mathr
 from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
@@ -31,7 +32,7 @@ from .site_pages import git_last_changed, page_labels, write_bilingual_pages, wr
 from .site_search import tidy_text
 from .quiz import write_quiz
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "site"
+TEMPLATES = template_dir() / "site"
 PAGE_LIMIT = 180_000  # bytes of HTML; a chapter above it in any language gets one page per section
 ROOT = "@ROOT@"  # placeholder for the relative path from a page to the site root, replaced per page
 
