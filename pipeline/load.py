@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import warnings
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +16,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from .cache import cache_root, read_small_file, write_atomic
+from .cache import key as content_key
 from .diagnostics import ERROR, WARNING, diag
 from .model import Book, Chapter, Group, Pos, QuestionRef, QuestionText, derive_numbers, tags_from_meta
 from .validate.limits import (MAX_BOOK_FILES, MAX_YAML_DEPTH, contained_folder, first_bad_string,
@@ -220,21 +221,19 @@ class FrontMatterCache:
         self.entries: dict = {}
         self.dirty = False
         if path is not None:
+            # a committed symlink to /dev/zero or a FIFO here would hang every check: plain files only
+            data = read_small_file(path, MAX_CACHE_BYTES)
             try:
-                # a committed symlink to /dev/zero or a FIFO here would hang every check: plain files only
-                st = os.lstat(path)
-                if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES:
-                    self.entries = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError, RecursionError):
+                self.entries = json.loads(data) if data is not None else {}
+            except (ValueError, RecursionError):
                 self.entries = {}
             if not isinstance(self.entries, dict):
                 self.entries = {}
 
     @staticmethod
     def key(yaml_text: str) -> str:
-        import hashlib
         from . import __version__
-        return hashlib.sha1(f"{__version__}\0{yaml_text}".encode()).hexdigest()
+        return content_key(f"dl500 {__version__}", yaml_text)
 
     def get(self, yaml_text: str):
         """The cached [data, positions], or None; an entry of the wrong shape (the file is in the working tree,
@@ -254,10 +253,7 @@ class FrontMatterCache:
             return
         keep = {k: v for k, v in self.entries.items() if k in used}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(keep, ensure_ascii=False), "utf-8")
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(keep, ensure_ascii=False).encode("utf-8"))
         except (OSError, ValueError):
             pass
 
@@ -399,7 +395,7 @@ def load_book(path: Path):
     chapters = []
     texts = {}
     strays = []
-    fm_cache = FrontMatterCache(root.parent / ".dl500-cache" / "frontmatter.json")
+    fm_cache = FrontMatterCache(cache_root(root.parent) / "frontmatter.json")
     used_keys: set = set()
     seen_chapter_ids = {}
     folders = data.get("chapters") if isinstance(data.get("chapters"), list) else []

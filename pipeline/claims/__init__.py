@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import stat
-import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from ..cache import ContentCache, cache_root
+from ..cache import key as content_key
 from ..diagnostics import ERROR, NOTE, WARNING, diag
 from ..load import display_path
 from ..validate import parsed_body
@@ -62,69 +61,35 @@ def versions() -> str:
     return ",".join(out)
 
 
-class Cache:
-    """One JSON file per key under .dl500-cache/claims/; writes are atomic."""
+class Cache(ContentCache):
+    """One JSON file per result under .dl500-cache/claims/ (what --verify-cache samples and re-runs)."""
 
     def __init__(self, folder: Path, enabled: bool = True):
-        self.folder = folder
-        self.enabled = enabled
+        super().__init__(folder, suffix=".json", enabled=enabled)
 
-    def get(self, key: str):
-        if not self.enabled:
-            return None
-        data = read_small_file(self.folder / f"{key}.json")
-        try:
-            value = json.loads(data) if data is not None else None
-        except ValueError:
-            return None
+    def get(self, k: str):
+        value = self.get_json(k)
         return value if isinstance(value, dict) and isinstance(value.get("status"), str) else None
 
-    def delete(self, key: str) -> None:
-        (self.folder / f"{key}.json").unlink(missing_ok=True)
-
-    def put(self, key: str, value) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # pid and thread: two threads may store the same key (identical blocks in zh and en)
-        tmp = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(value), "utf-8")
-        os.replace(tmp, self.folder / f"{key}.json")
-
-
-CACHE_ENTRY_LIMIT = 16 * 1024 * 1024
-
-
-def read_small_file(path: Path, limit: int = CACHE_ENTRY_LIMIT) -> bytes | None:
-    """A cache file's bytes, or None unless it is a regular file (no symlink, FIFO or device) under the limit."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(limit + 1)
-    finally:
-        os.close(fd)
+    def put(self, k: str, value) -> None:
+        self.put_json(k, value)
 
 
 def cache_dir(book) -> Path:
-    return book.root.parent / ".dl500-cache"
+    return cache_root(book.root.parent)
 
 
 def check_key(book, name: str, device: str, hashes: dict | None = None) -> str:
     """Cache key of a check's result: its module and everything it imports, the device, the library versions."""
     module, func = name.split(".", 1)
     mh = hashes[module] if hashes is not None and module in hashes else module_hash(book.checks_dir, module)
-    h = hashlib.sha256(f"check\0{mh}\0{func}\0{device}\0{versions()}".encode())
-    return "c-" + h.hexdigest()[:32]
+    return "c-" + content_key("check", mh, func, device, versions())
 
 
 def code_key(book, unit, device: str) -> str:
     parts = ["code", device, versions(), ",".join(sorted(allowed_modules(book)))]
     parts += [rb.block.code for rb in unit.blocks] + unit.variables
-    return "b-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return "b-" + content_key(*parts)
 
 
 def allowed_modules(book) -> set:

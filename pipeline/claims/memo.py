@@ -51,7 +51,7 @@ def memo_path(book_root: Path) -> Path:
 
 def replay(book_root: Path, options: dict):
     """(diagnostics as dicts, summary line) of the last identical run, or None."""
-    from . import read_small_file
+    from ..cache import read_small_file
     data = read_small_file(memo_path(book_root), 64 * 1024 * 1024)
     try:
         memo = json.loads(data) if data is not None else None

@@ -212,6 +212,11 @@ def cmd_completion(args) -> int:
     return EXIT_OK
 
 
+def cmd_clean(args) -> int:
+    from .clean_view import run_clean
+    return run_clean(args)
+
+
 def cmd_import(args) -> int:
     from .import_view import run_import
     return run_import(args)
@@ -237,6 +242,8 @@ EXAMPLES = {
     "import": "dl500 import ../DeepLearning-500-questions --out imported\n"
               "dl500 import ../DeepLearning-500-questions --out imported --update --dry-run\n"
               "dl500 import ../DeepLearning-500-questions --out imported --chapters 1-3",
+    "clean": "dl500 clean                      # the whole cache of the book in this folder\n"
+             "dl500 clean --older-than 30      # only what no build used for 30 days",
     "doctor": "dl500 doctor\n"
               "dl500 doctor --format json",
     "completion": "dl500 completion bash > ~/.local/share/bash-completion/completions/dl500\n"
@@ -254,6 +261,7 @@ def add_command(sub, name: str, help: str, func):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .clean_view import days as clean_days
     p = argparse.ArgumentParser(prog="dl500", description="Check, run and publish Deep Learning 500 Questions.",
                                 epilog="`dl500 COMMAND --help` shows each command's options and examples.")
     p.add_argument("--version", action="version", version=f"dl500 {__version__}", help="print the version")
@@ -338,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --update, for files both sides changed: keep the edited file (mine) or take the "
                         "legacy text (legacy); default: stop and list them")
     i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+    cn = add_command(sub, "clean", "remove cached results (.dl500-cache) and say how much was freed", cmd_clean)
+    cn.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
+    cn.add_argument("--older-than", type=clean_days, metavar="DAYS",
+                    help="remove only entries no build used for DAYS days (default: everything)")
 
     d = add_command(sub, "doctor", "list what the build needs, what is missing and how to install it", cmd_doctor)
     d.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")

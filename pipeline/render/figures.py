@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
+
+from ..cache import ContentCache, key
 
 FIGURE_URL = re.compile(r"^figures/([A-Za-z0-9_-]+)\.svg$")
 
@@ -16,7 +17,7 @@ def figure_key(script: Path, name: str) -> str:
         mpl = metadata.version("matplotlib")
     except metadata.PackageNotFoundError:
         mpl = "none"
-    return hashlib.sha256(script.read_bytes() + f"\0{name}\0{mpl}".encode()).hexdigest()[:32]
+    return key(script.read_bytes(), name, f"matplotlib {mpl}")
 
 
 def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
@@ -25,6 +26,7 @@ def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
     figures.py is contributor code: it runs in the claims sandbox (pipeline.sandbox), never in this process.
     """
     out, errors = {}, {}
+    cache = ContentCache(cache_dir, suffix=".svg")
     by_script = {}
     for cdir, url in sorted(set(requests)):
         m = FIGURE_URL.match(url)
@@ -33,27 +35,24 @@ def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
         script = Path(cdir) / "figures.py"
         if not script.is_file():
             continue
-        key = figure_key(script, m.group(1))
-        cached = cache_dir / f"{key}.svg"
-        if cached.is_file():
-            out[(Path(cdir).name, url)] = cached.read_text("utf-8")
+        k = figure_key(script, m.group(1))
+        svg = cache.get_text(k)
+        if svg is not None:
+            out[(Path(cdir).name, url)] = svg
         else:
-            by_script.setdefault(script, []).append((url, m.group(1).replace("-", "_"), cached))
+            by_script.setdefault(script, []).append((url, m.group(1).replace("-", "_"), k))
     if not by_script:
         return out, errors
     replies = _run_figure_scripts(by_script)
     for script, items in by_script.items():
         rep = replies[script]
-        for url, fn, cached in items:
+        for url, fn, k in items:
             # A script that broke the sandbox's rules gets none of its figures used, not even the honest ones.
             svg = (rep.get("figures") or {}).get(fn) if rep.get("status") == "done" else None
             if svg is None:
                 errors[(script.parent.name, url)] = _figure_error(script, fn, rep)
                 continue
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(svg, "utf-8")
-            os.replace(tmp, cached)
+            cache.put_text(k, svg)
             out[(script.parent.name, url)] = svg
             if stats is not None:
                 stats["figures_drawn"] = stats.get("figures_drawn", 0) + 1

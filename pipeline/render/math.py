@@ -9,13 +9,12 @@ DL506 diagnostics at the formula's source line instead of wrong output.
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
-import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+
+from ..cache import ContentCache, key
 
 HAN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 UNKNOWN = re.compile(r"<m[io][^>]*>\\([A-Za-z]+)</m[io]>")
@@ -43,9 +42,7 @@ def normalise_tex(tex: str) -> str:
 def formula_key(tex: str, display: bool) -> str:
     import ziamath
     # "v2": entries carry the formula's problems beside its SVG
-    h = hashlib.sha256(f"v2\0{ziamath.__version__ if hasattr(ziamath, '__version__') else '0'}\0{display}\0"
-                       f"{normalise_tex(tex)}".encode())
-    return h.hexdigest()[:32]
+    return key("v2", f"ziamath {getattr(ziamath, '__version__', '0')}", str(display), normalise_tex(tex))
 
 
 def problems(tex: str) -> list[str]:
@@ -120,23 +117,18 @@ def mathml_with_fallback(tex: str, display: bool) -> str:
     return mml
 
 
-class MathCache:
+class MathCache(ContentCache):
+    """One rendered formula ({'svg', sizes, 'problems'} or {'error', 'problems'}) by formula_key."""
+
     def __init__(self, folder: Path):
-        self.folder = folder
+        super().__init__(folder, suffix=".json")
 
-    def get(self, key):
-        p = self.folder / key[:2] / f"{key}.json"
-        try:
-            return json.loads(p.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
+    def get(self, k: str) -> dict | None:
+        value = self.get_json(k)
+        return value if isinstance(value, dict) else None
 
-    def put(self, key, value):
-        d = self.folder / key[:2]
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}"
-        tmp.write_text(json.dumps(value), "utf-8")
-        os.replace(tmp, d / f"{key}.json")
+    def put(self, k: str, value: dict) -> None:
+        self.put_json(k, value)
 
 
 def _render_one(args):

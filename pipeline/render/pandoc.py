@@ -7,14 +7,13 @@ a random nonce, so no body can forge a marker and shift its neighbours' fragment
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import secrets
 import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from ..cache import ContentCache, key
 from .lifeline import die_with_parent
 
 PANDOC_FROM = "markdown-auto_identifiers+tex_math_dollars-raw_html-raw_attribute"
@@ -30,24 +29,20 @@ def pandoc_version() -> str:
 
 
 def fragment_key(markdown: str) -> str:
-    h = hashlib.sha256(f"{pandoc_version()}\0{PANDOC_FROM}\0{PANDOC_ARGS}\0{markdown}".encode())
-    return h.hexdigest()[:32]
+    return key(f"pandoc {pandoc_version()}", PANDOC_FROM, " ".join(PANDOC_ARGS), markdown)
 
 
-class FragmentCache:
+class FragmentCache(ContentCache):
+    """Pandoc's HTML for one Markdown body, by fragment_key."""
+
     def __init__(self, folder: Path):
-        self.folder = folder
+        super().__init__(folder, suffix=".html")
 
-    def get(self, key):
-        p = self.folder / key[:2] / f"{key}.html"
-        return p.read_text("utf-8") if p.is_file() else None
+    def get(self, k: str) -> str | None:
+        return self.get_text(k)
 
-    def put(self, key, html):
-        d = self.folder / key[:2]
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".{key}.{os.getpid()}"
-        tmp.write_text(html, "utf-8")
-        os.replace(tmp, d / f"{key}.html")
+    def put(self, k: str, html: str) -> None:
+        self.put_text(k, html)
 
 
 def markdown_to_html(texts: list[str], cache: FragmentCache, stats: dict | None = None) -> list[str]:
