@@ -6,6 +6,7 @@ import json
 import os
 import re
 import warnings
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -372,6 +373,30 @@ def build_items(items, rel: str, data_path: list, data, depth: int, diags: list)
 
 def load_book(path: Path):
     """Load the book at `path`. Returns (Book, diagnostics); raises LoadError when there is no book to speak of."""
+    root, book_rel, data, diags = read_book_yaml(path)
+    langs = data.get("languages") if isinstance(data.get("languages"), dict) else {}
+    walk = BookWalk(root, book_rel, str(langs.get("primary", "zh")), _strings(langs.get("translations")),
+                    FrontMatterCache(cache_root(root.parent) / "frontmatter.json"), diags,
+                    files_left=MAX_BOOK_FILES)
+    folders = data.get("chapters") if isinstance(data.get("chapters"), list) else []
+    for i, folder in enumerate(folders):
+        if isinstance(folder, str):
+            load_chapter(walk, data, i, folder)
+    walk.fm_cache.save(walk.used_keys)
+    checks_dir, d = checks_folder(root, data, book_rel)
+    diags += d
+    book = Book(
+        root=root, title=_titles(data.get("title")), primary=walk.primary, translations=walk.translations,
+        chapters=derive_numbers(walk.chapters), texts=walk.texts,
+        options=dict(data["options"]) if isinstance(data.get("options"), dict) else {},
+        meta={k: data.get(k) for k in ("id", "version", "edition", "license", "authors", "subtitle", "dependencies")},
+        checks_dir=checks_dir, pos=Pos(book_rel, 1, 1), stray_files=tuple(walk.strays),
+    )
+    return book, diags
+
+
+def read_book_yaml(path):
+    """(book folder, book.yaml as shown in diagnostics, its mapping, diagnostics); LoadError without one."""
     root = find_book_root(Path(path))
     if root is None:
         raise LoadError([diag("DL208", str(Path(path) / "book.yaml"), 1, 1,
@@ -388,87 +413,89 @@ def load_book(path: Path):
             diags.append(diag("DL104", book_rel, 1, 1, "book.yaml is not a mapping", "see book.schema.json"))
         raise LoadError(diags)
     diags += schema_diagnostics(data, "book", book_rel)
+    return root, book_rel, data, diags
 
-    langs = data.get("languages") if isinstance(data.get("languages"), dict) else {}
-    primary = str(langs.get("primary", "zh"))
-    translations = _strings(langs.get("translations"))
-    chapters = []
-    texts = {}
-    strays = []
-    fm_cache = FrontMatterCache(cache_root(root.parent) / "frontmatter.json")
-    used_keys: set = set()
-    seen_chapter_ids = {}
-    folders = data.get("chapters") if isinstance(data.get("chapters"), list) else []
-    files_left, too_many = MAX_BOOK_FILES, False
-    for i, folder in enumerate(folders):
-        if not isinstance(folder, str):
-            continue
-        line, col = node_pos(data, ["chapters", i], book_rel)
-        if contained_folder(root, folder, root) is None:
-            diags.append(diag("DL130", book_rel, line, col, f"chapter folder '{folder}' is not a folder inside the book",
-                              "name a chapter by its folder, relative to book.yaml, without .. or a leading /"))
-            continue
-        cdir = root / folder
-        cfile = cdir / "chapter.yaml"
-        crel = display_path(cfile, root)
-        if not os.path.lexists(cfile):
-            diags.append(diag("DL208", book_rel, line, col, f"chapter folder '{folder}' has no chapter.yaml",
-                              f"create {crel} or remove '{folder}' from chapters:"))
-            continue
-        ctext, d = read_text(cfile, crel, root)
-        diags += d
-        cdata, d = parse_yaml(ctext or "", crel)
-        diags += d
-        if not isinstance(cdata, dict):
-            continue
-        diags += schema_diagnostics(cdata, "chapter", crel)
-        cid = cdata.get("id") if isinstance(cdata.get("id"), str) else folder
-        if cid in seen_chapter_ids:
-            diags.append(diag("DL201", crel, *node_pos(cdata, ["id"], crel), f"chapter id '{cid}' is used twice",
-                              f"the other is in {seen_chapter_ids[cid]}; ids must be unique in the book"))
-        seen_chapter_ids[cid] = crel
-        title = _titles(cdata.get("title"))
-        items = build_items(cdata.get("outline") if isinstance(cdata.get("outline"), list) else [],
-                            crel, ["outline"], cdata, 0, diags)
-        chapters.append(Chapter(cid, folder, cdir, title, items, Pos(crel, 1, 1)))
-        files, truncated = list_markdown_files(cdir, files_left)
-        files_left -= len(files)
-        if truncated and not too_many:
-            too_many = True
-            diags.append(diag("DL125", book_rel, line, col, f"more than {MAX_BOOK_FILES:,} question files in the book; "
-                              f"the rest of '{folder}' and the chapters after it are not read",
-                              "a book of this size needs no more; remove generated or copied files"))
-        for f in files:
-            m = QUESTION_FILE.match(f.name)
-            frel = display_path(f, root)
-            if not m:
-                strays.append((frel, None, None))
-                continue
-            qid, lang = m["qid"], m["lang"]
-            if lang not in (primary, *translations):
-                diags.append(diag("DL104", frel, 1, 1, f"language '{lang}' is not one of the book's languages",
-                                  f"book.yaml languages: {primary}, {', '.join(translations)}"))
-                continue
-            if (qid, lang) in texts:
-                other = texts[(qid, lang)].rel
-                diags.append(diag("DL201", frel, 1, 1, f"question id '{qid}' ({lang}) is defined twice",
-                                  f"the other file is {other}; ids must be unique in the whole book"))
-                continue
-            qt, d = load_question_text(f, frel, qid, lang, primary, fm_cache, used_keys, root)
-            diags += d
-            if qt is not None:
-                texts[(qid, lang)] = qt
-    fm_cache.save(used_keys)
-    checks_dir, d = checks_folder(root, data, book_rel)
+
+@dataclass
+class BookWalk:
+    """What load_book gathers chapter by chapter; `diags` is the list load_book returns."""
+    root: Path
+    book_rel: str
+    primary: str
+    translations: tuple
+    fm_cache: FrontMatterCache
+    diags: list
+    chapters: list = field(default_factory=list)
+    texts: dict = field(default_factory=dict)
+    strays: list = field(default_factory=list)
+    used_keys: set = field(default_factory=set)
+    chapter_ids: dict = field(default_factory=dict)  # id → the chapter.yaml that took it first
+    files_left: int = 0  # question files still to read (load_book starts it at MAX_BOOK_FILES)
+    too_many: bool = False
+
+
+def load_chapter(walk: BookWalk, data: dict, i: int, folder: str) -> None:
+    """One entry of book.yaml `chapters:`: its chapter.yaml into walk.chapters, its question files into walk.texts."""
+    root, book_rel, diags = walk.root, walk.book_rel, walk.diags
+    line, col = node_pos(data, ["chapters", i], book_rel)
+    if contained_folder(root, folder, root) is None:
+        diags.append(diag("DL130", book_rel, line, col, f"chapter folder '{folder}' is not a folder inside the book",
+                          "name a chapter by its folder, relative to book.yaml, without .. or a leading /"))
+        return
+    cdir = root / folder
+    cfile = cdir / "chapter.yaml"
+    crel = display_path(cfile, root)
+    if not os.path.lexists(cfile):
+        diags.append(diag("DL208", book_rel, line, col, f"chapter folder '{folder}' has no chapter.yaml",
+                          f"create {crel} or remove '{folder}' from chapters:"))
+        return
+    ctext, d = read_text(cfile, crel, root)
     diags += d
-    book = Book(
-        root=root, title=_titles(data.get("title")), primary=primary, translations=translations,
-        chapters=derive_numbers(chapters), texts=texts,
-        options=dict(data["options"]) if isinstance(data.get("options"), dict) else {},
-        meta={k: data.get(k) for k in ("id", "version", "edition", "license", "authors", "subtitle", "dependencies")},
-        checks_dir=checks_dir, pos=Pos(book_rel, 1, 1), stray_files=tuple(strays),
-    )
-    return book, diags
+    cdata, d = parse_yaml(ctext or "", crel)
+    diags += d
+    if not isinstance(cdata, dict):
+        return
+    diags += schema_diagnostics(cdata, "chapter", crel)
+    cid = cdata.get("id") if isinstance(cdata.get("id"), str) else folder
+    if cid in walk.chapter_ids:
+        diags.append(diag("DL201", crel, *node_pos(cdata, ["id"], crel), f"chapter id '{cid}' is used twice",
+                          f"the other is in {walk.chapter_ids[cid]}; ids must be unique in the book"))
+    walk.chapter_ids[cid] = crel
+    items = build_items(cdata.get("outline") if isinstance(cdata.get("outline"), list) else [],
+                        crel, ["outline"], cdata, 0, diags)
+    walk.chapters.append(Chapter(cid, folder, cdir, _titles(cdata.get("title")), items, Pos(crel, 1, 1)))
+    files, truncated = list_markdown_files(cdir, walk.files_left)
+    walk.files_left -= len(files)
+    if truncated and not walk.too_many:
+        walk.too_many = True
+        diags.append(diag("DL125", book_rel, line, col, f"more than {MAX_BOOK_FILES:,} question files in the book; "
+                          f"the rest of '{folder}' and the chapters after it are not read",
+                          "a book of this size needs no more; remove generated or copied files"))
+    for f in files:
+        load_question_file(walk, f)
+
+
+def load_question_file(walk: BookWalk, f: Path) -> None:
+    """One .md file of a chapter folder: a question text, a stray file, or a diagnostic."""
+    m = QUESTION_FILE.match(f.name)
+    frel = display_path(f, walk.root)
+    if not m:
+        walk.strays.append((frel, None, None))
+        return
+    qid, lang = m["qid"], m["lang"]
+    if lang not in (walk.primary, *walk.translations):
+        walk.diags.append(diag("DL104", frel, 1, 1, f"language '{lang}' is not one of the book's languages",
+                               f"book.yaml languages: {walk.primary}, {', '.join(walk.translations)}"))
+        return
+    if (qid, lang) in walk.texts:
+        other = walk.texts[(qid, lang)].rel
+        walk.diags.append(diag("DL201", frel, 1, 1, f"question id '{qid}' ({lang}) is defined twice",
+                               f"the other file is {other}; ids must be unique in the whole book"))
+        return
+    qt, d = load_question_text(f, frel, qid, lang, walk.primary, walk.fm_cache, walk.used_keys, walk.root)
+    walk.diags += d
+    if qt is not None:
+        walk.texts[(qid, lang)] = qt
 
 
 def checks_folder(root: Path, data: dict, book_rel: str):

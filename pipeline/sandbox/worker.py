@@ -202,42 +202,63 @@ class Streams:
 
 def supervise(pid: int, streams: Streams, limits: dict, base_rss_kb: int) -> dict:
     """Wait for a task child under the limits; return the outcome fields the worker adds to its reply."""
+    status, usage, peak, killed = watch_child(pid, streams, limits, base_rss_kb)
+    strays = kill_strays()
+    drain(streams)
+    outcome = {"cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+               "peak_rss_mb": round(max(peak, usage.ru_maxrss) / 1024, 1), "strays": strays}
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    return killed_outcome(killed, sig, outcome) or reply_outcome(streams, status, sig, outcome)
+
+
+def watch_child(pid: int, streams: Streams, limits: dict, base_rss_kb: int):
+    """Pump the child's output until it exits, killing it at the first limit it breaks.
+    Returns (wait status, rusage, peak RSS in KiB, why it was killed or None)."""
     cpu_limit = float(limits.get("cpu", 10))
     memory_kb = int(limits.get("memory_mb", 2048)) * 1024
     start = time.monotonic()
-    peak, killed, status = 0, None, None
+    peak, killed = 0, None
     cpu_marks = [(start, 0.0)]
-    while status is None:
+    while True:
         streams.pump(0.02)
         if streams.over_limit() and killed is None:
             killed = "output"
             os.kill(pid, signal.SIGKILL)
-        done, status_word, usage = os.wait4(pid, os.WNOHANG)
+        done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            status = status_word
-            break
+            return status, usage, peak, killed
         now = time.monotonic()
         rss = proc_status(pid, "VmRSS")
         peak = max(peak, rss)
-        cpu = cpu_seconds(pid)
-        cpu_marks.append((now, cpu))
-        if killed is None and rss - base_rss_kb > memory_kb:
-            killed = "memory"
-        elif killed is None and now - start > cpu_limit:
-            # Idle hang: over the limit in wall time while using almost no CPU in the last window.
-            window = [c for t, c in cpu_marks if t >= now - cpu_limit]
-            if cpu - window[0] < IDLE_FRACTION * cpu_limit or now - start > 20 * cpu_limit + 30:
-                killed = "timeout"
+        cpu_marks.append((now, cpu_seconds(pid)))
+        if killed is None:
+            killed = broken_limit(rss - base_rss_kb, memory_kb, now - start, cpu_limit, cpu_marks)
         if killed:
             os.kill(pid, signal.SIGKILL)
-    strays = kill_strays()
-    deadline = time.monotonic() + 2
+
+
+def broken_limit(rss_kb: int, memory_kb: int, elapsed: float, cpu_limit: float, cpu_marks: list) -> str | None:
+    """"memory", "timeout" or None; cpu_marks: (time, CPU seconds) samples, the last one taken now."""
+    if rss_kb > memory_kb:
+        return "memory"
+    if elapsed > cpu_limit:
+        # Idle hang: over the limit in wall time while using almost no CPU in the last window.
+        now, cpu = cpu_marks[-1]
+        window = [c for t, c in cpu_marks if t >= now - cpu_limit]
+        if cpu - window[0] < IDLE_FRACTION * cpu_limit or elapsed > 20 * cpu_limit + 30:
+            return "timeout"
+    return None
+
+
+def drain(streams: Streams, seconds: float = 2.0) -> None:
+    """Read what the pipes still hold: every writer is gone now, so both reach their end."""
+    deadline = time.monotonic() + seconds
     while streams.open and time.monotonic() < deadline and not streams.over_limit():
-        streams.pump(0.05)  # every writer is gone now, so both pipes reach their end
-    seconds = usage.ru_utime + usage.ru_stime
-    peak_mb = max(peak, usage.ru_maxrss) / 1024
-    outcome = {"cpu_seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1), "strays": strays}
-    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        streams.pump(0.05)
+
+
+def killed_outcome(killed: str | None, sig: int | None, outcome: dict) -> dict | None:
+    """The reply for a child stopped by a limit (ours or the kernel's rlimit signal); None otherwise."""
     if killed == "memory":
         return {**outcome, "status": "memory"}
     if killed == "timeout" or sig == signal.SIGXCPU:
@@ -245,6 +266,11 @@ def supervise(pid: int, streams: Streams, limits: dict, base_rss_kb: int) -> dic
     if killed == "output" or sig == signal.SIGXFSZ:
         return {**outcome, "status": "violation",
                 "violations": [f"printed more than {PRINT_LIMIT // 1024} KiB, or wrote a file over the limit"]}
+    return None
+
+
+def reply_outcome(streams: Streams, status: int, sig: int | None, outcome: dict) -> dict:
+    """The child's one result frame with the outcome fields, or why there was not exactly one."""
     try:
         frames = parse_frames(bytes(streams.data))
     except FrameError as e:
@@ -256,8 +282,8 @@ def supervise(pid: int, streams: Streams, limits: dict, base_rss_kb: int) -> dic
         return {**outcome, "status": "violation", "violations": ["sent more than one result"]}
     result = frames[0]
     violations = [str(v) for v in result.get("violations") or []][:5]
-    if strays:
-        violations.append(f"left {strays} process(es) running after it finished")
+    if outcome["strays"]:
+        violations.append(f"left {outcome['strays']} process(es) running after it finished")
     result.update(outcome)
     if violations:
         result["violations"] = violations
