@@ -15,6 +15,7 @@ import json
 import sys
 import threading
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 from .diagnostics import ERROR, WARNING, format_text
@@ -75,15 +76,10 @@ class Preview:
 
     # building
     def full_build(self, search=True) -> None:
-        from .build import (SiteInputs, build_meta, chapter_files, collect_formulas, collect_images,
-                            render_fragments, texts_to_render)
+        """The build's own prepare step (pipeline.prepare), then every page of the web edition."""
         from .load import LoadError, load_book
-        from .render import math as mathr
-        from .render.figures import draw_figures
-        from .render.html import pygments_css
+        from .prepare import prepare
         from .render.site import SiteBuilder
-        from .validate import memo_body
-        from .validate.numbering import reference_index
         t0 = time.perf_counter()
         self.generation += 1
         try:
@@ -93,24 +89,21 @@ class Preview:
             return
         self.book = book
         self.langs = [lang for lang in (self.want_langs or book.languages) if lang in book.languages]
-        self.stats: dict = {}
-        self.texts = texts_to_render(book, self.langs)
-        self.fragments = render_fragments(book, self.texts, self.cache_dir, self.stats)
-        self.formulas = collect_formulas(self.fragments)
-        rendered = mathr.render_all(self.formulas, mathr.MathCache(self.cache_dir / "math"), 1, self.stats)
-        static, requests = collect_images(book, self.texts)
-        figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
-        meta = build_meta(book)
-        meta["pygments_css"] = pygments_css()
-        ids = reference_index(book, memo_body)
-        inputs = SiteInputs(rendered, figures, static, meta, ids, chapter_files(book))
-        self.builder = SiteBuilder(book, self.langs, inputs, self.out,
-                                   [self.root.parent / "build" / "claims.json"])
+        prepared = prepare(book, self.langs, self.cache_dir, 1)
+        self.stats = prepared.stats
+        self.texts = dict(prepared.texts)
+        self.fragments = dict(prepared.fragments)
+        self.formulas = {(tex, display) for tex, display in prepared.math}
+        # The preview updates math, figures, images and ids in place as questions are saved: a working copy.
+        inputs = SimpleNamespace(math=dict(prepared.math), figures=dict(prepared.figures),
+                                 images=dict(prepared.images), meta=dict(prepared.meta), ids=dict(prepared.ids),
+                                 chapter_of=dict(prepared.chapter_of))
+        self.builder = SiteBuilder(book, self.langs, inputs, self.out, [self.root.parent / "build" / "claims.json"])
         self.builder.write_all(self.fragments, search=search)
         self.last_timing = {"kind": "full", "seconds": time.perf_counter() - t0}
         self.bump()
         self.load_diags = list(diags)
-        self.report(diags + (self.validate(self.book, None) or []))
+        self.report(diags + list(prepared.diagnostics) + (self.validate(self.book, None) or []))
         self.book_errors = self.errors
 
     def validate(self, book, only_files, cancelled=None):
@@ -135,7 +128,7 @@ class Preview:
                 self.full_build(search)
 
     def rebuild_questions(self, items, search=True, background=True) -> None:
-        from .build import collect_formulas, collect_images, math_diagnostics, render_fragments
+        from .prepare import collect_formulas, collect_images, math_diagnostics, render_fragments
         from .load import display_path, load_question_text
         from .render import math as mathr
         from .render.figures import draw_figures

@@ -190,12 +190,11 @@ def test_two_builds_at_once_take_turns(book):
 
 
 def test_second_build_gives_up_with_a_clear_message(book, capsys, monkeypatch):
-    from pipeline import build as buildmod
     from pipeline.render.output import lock_output_folder
     rc, err = build_in_process(capsys, "epub")
     assert rc == 0, err
     before = published(book)
-    monkeypatch.setattr(buildmod, "LOCK_WAIT_S", 0.5)
+    monkeypatch.setenv("DL500_BUILD_LOCK_WAIT_S", "0.5")
     held = lock_output_folder(book / "build", 0)
     try:
         patch_file(book, "source/ch02/conv-params.zh.md", "个参数。", "个参数（又改）。")

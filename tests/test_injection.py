@@ -177,10 +177,10 @@ def test_epub_documents_are_well_formed_and_inert(hostile):
 
 
 def test_pdf_html_single_and_parts_is_inert(hostile):
-    from pipeline.build import build_meta, chapter_files, collect_formulas, render_fragments, texts_to_render
+    from pipeline.prepare import build_meta, chapter_files, collect_formulas, render_fragments, texts_to_render
     from pipeline.load import load_book
     from pipeline.render import math as mathr
-    from pipeline.render.assemble import build_edition
+    from pipeline.prepare.edition import build_edition
     from pipeline.render.html import RenderContext, pygments_css
     from pipeline.render.parts import part_html, split_parts
     from pipeline.render.pdf import render_edition_html

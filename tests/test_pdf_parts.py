@@ -186,7 +186,7 @@ def test_parts_share_one_copy_of_each_font(both, lang):
 def test_page_number_boxes_are_as_wide_as_the_book_needs(tmp_path, capsys, monkeypatch):
     """Placeholders hold as many digits as the page count: estimated first, then taken from the last layout;
     a book that outgrows them is laid out again with wider boxes."""
-    from pipeline import build
+    from pipeline.render import pdf_edition as build
     from pipeline.load import load_book
     root = copy_fixture("minimal", tmp_path / "book")
     book, _ = load_book(root)

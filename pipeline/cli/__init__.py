@@ -12,27 +12,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..diagnostics import FORMATTERS, has_errors
-
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-
-
-def emit(diags, fmt: str, quiet: bool = False) -> None:
-    """Diagnostics go to stderr in text form, to stdout in machine formats (they are the result)."""
-    if fmt == "text":
-        if diags or not quiet:
-            sys.stderr.write(FORMATTERS["text"](diags))
-    else:
-        sys.stdout.write(FORMATTERS[fmt](diags))
-
-
-def load_or_exit(path, fmt):
-    from ..load import LoadError, load_book
-    try:
-        return load_book(Path(path))
-    except LoadError as e:
-        emit(e.diagnostics, fmt)
-        raise SystemExit(EXIT_USAGE if e.diagnostics and e.diagnostics[0].code == "DL208" else EXIT_ERRORS) from None
-
+from .build_view import cmd_build
+from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, emit, load_or_exit
 
 def cmd_check(args) -> int:
     from ..validate import validate
@@ -105,12 +86,6 @@ def cmd_claims(args) -> int:
     if not args.quiet:
         sys.stdout.write(result.summary() + "\n")
     return EXIT_ERRORS if has_errors(diags) else EXIT_OK
-
-
-def cmd_build(args) -> int:
-    from ..build import build_book
-    book, diags = load_or_exit(args.path, "text")
-    return build_book(book, diags, args)
 
 
 def cmd_status(args) -> int:
@@ -260,31 +235,40 @@ def add_command(sub, name: str, help: str, func):
     return sp
 
 
+def common_arguments(sp, formats=True):
+    """PATH and -q for a command that reads a book; --format where it prints diagnostics."""
+    sp.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
+    sp.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    if formats:
+        sp.add_argument("--format", choices=sorted(FORMATTERS), default="text",
+                        help="how diagnostics are printed: text (default, on stderr), github (workflow "
+                             "annotations), json or junit (on stdout)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .clean_view import days as clean_days
     p = argparse.ArgumentParser(prog="dl500", description="Check, run and publish Deep Learning 500 Questions.",
                                 epilog="`dl500 COMMAND --help` shows each command's options and examples.")
     p.add_argument("--version", action="version", version=f"dl500 {__version__}", help="print the version")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_check, add_claims, add_build, add_status, add_review, add_serve, add_import, add_clean,
+                add_doctor, add_completion):
+        add(sub)
+    return p
 
-    def common(sp, formats=True):
-        sp.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
-        sp.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-        if formats:
-            sp.add_argument("--format", choices=sorted(FORMATTERS), default="text",
-                            help="how diagnostics are printed: text (default, on stderr), github (workflow "
-                                 "annotations), json or junit (on stdout)")
 
+def add_check(sub) -> None:
     c = add_command(sub, "check", "validate the source of record", cmd_check)
-    common(c)
+    common_arguments(c)
     c.add_argument("--changed-since", metavar="REF", help="check only what changed since a git ref and what it affects")
     c.add_argument("--no-claims", action="store_true", help="do not report cached claim results")
     c.add_argument("--online", action="store_true", help="also check external URLs (cached; never by default)")
     c.add_argument("--strict", action="store_true",
                    help="make claims that were never run an error (DL723) instead of a warning")
 
+
+def add_claims(sub) -> None:
     cl = add_command(sub, "claims", "run the checks behind numeric claims and runnable code", cmd_claims)
-    common(cl)
+    common_arguments(cl)
     cl.add_argument("--device", choices=["cpu", "cuda", "all"], default="all",
                     help="where to run: cpu, cuda or all (default: all; cuda is skipped without a GPU)")
     cl.add_argument("--jobs", type=int, default=0, help="worker processes (default: the core count)")
@@ -296,8 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--verify-cache", type=int, default=0, metavar="N",
                     help="run N results that came from the cache again and report any that disagree (-1: all)")
 
+
+def add_build(sub) -> None:
     b = add_command(sub, "build", "build the PDF and EPUB editions and the translation report", cmd_build)
-    common(b, formats=False)
+    common_arguments(b, formats=False)
     b.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
     b.add_argument("--format", dest="formats", action="append", choices=["pdf", "epub", "html", "anki"],
                    help="pdf, epub, html or anki (repeatable; default: pdf and epub)")
@@ -309,8 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-claims", action="store_true",
                    help="html: do not run the claims first (cached); the site's claim marks then say \"not run yet\"")
 
+
+def add_status(sub) -> None:
     s = add_command(sub, "status", "translation status report", cmd_status)
-    common(s, formats=False)
+    common_arguments(s, formats=False)
     s.add_argument("--since", metavar="REF", help="what changed since a git ref")
     s.add_argument("--stamp", metavar="FILE", action="append", help="record the original's current hash in a translation")
     s.add_argument("--out", default=None,
@@ -318,12 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-history", action="store_true", help="skip the chart computed from git history")
     s.add_argument("--by-topic", action="store_true", help="also print questions, translated and reviewed per topic")
 
+
+def add_review(sub) -> None:
     rv = add_command(sub, "review", "record that a second person reviewed a question file", cmd_review)
     rv.add_argument("files", nargs="+", metavar="FILE", help="question files (<id>.<lang>.md)")
     rv.add_argument("--by", required=True, metavar="NAME", help="the reviewer, as Name-Affiliation")
     rv.add_argument("--on", metavar="YYYY-MM-DD", help="the review date (default: today)")
     rv.add_argument("--book", metavar="PATH", help="the book folder (default: found above each file)")
 
+
+def add_serve(sub) -> None:
     sv = add_command(sub, "serve", "preview the web edition, rebuilding what changed on save", cmd_serve)
     sv.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine)")
@@ -331,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
     sv.add_argument("-q", "--quiet", action="store_true", help="print only problems")
 
+
+def add_import(sub) -> None:
     i = add_command(sub, "import", "import a legacy Markdown book", cmd_import)
     i.add_argument("legacy", help="the legacy repository (chNN_<title>/ chapter folders at its top)")
     i.add_argument("--out", required=True, metavar="DIR",
@@ -347,17 +341,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "legacy text (legacy); default: stop and list them")
     i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
+
+def add_clean(sub) -> None:
+    from .clean_view import days as clean_days
     cn = add_command(sub, "clean", "remove cached results (.dl500-cache) and say how much was freed", cmd_clean)
     cn.add_argument("path", nargs="?", default=".", help="project folder or the folder holding book.yaml")
     cn.add_argument("--older-than", type=clean_days, metavar="DAYS",
                     help="remove only entries no build used for DAYS days (default: everything)")
 
+
+def add_doctor(sub) -> None:
     d = add_command(sub, "doctor", "list what the build needs, what is missing and how to install it", cmd_doctor)
     d.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
 
+
+def add_completion(sub) -> None:
     co = add_command(sub, "completion", "print a shell completion script", cmd_completion)
     co.add_argument("shell", choices=["bash"], help="the shell to complete in (bash)")
-    return p
 
 
 def main(argv=None) -> int:

@@ -122,7 +122,7 @@ def print_since(since: dict) -> None:
 def run_status(args) -> int:
     from ..diagnostics import has_errors
     from ..changes import book_at_ref, renumbering_diagnostics
-    from . import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, emit, load_or_exit
+    from .common import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, emit, load_or_exit
     book, _ = load_or_exit(args.path, "text")
     since, diags = None, []
     if args.since:

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .assemble import demote_headings, inline_title, pick_text, title_of
+from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry: no build date leaks into the container
@@ -214,3 +214,17 @@ def write_anki(book, lang: str, fragments: dict, ids: dict, figures: dict, stati
     """The .apkg of one language edition (see the module doc for what makes it stable)."""
     package, media = anki_package(book, lang, fragments, ids, figures, static, meta)
     return apkg_bytes(package, media, int(meta.get("epoch") or 0))
+
+
+def render(prepared, options, target):
+    """The Anki deck of each language into the staging folder (the registry's interface; render.registry)."""
+    from .registry import Rendered, write_if_changed
+    out = Rendered()
+    for lang in options.langs:
+        target.on_event(f"anki {lang}")
+        data = write_anki(prepared.book, lang, dict(prepared.fragments), dict(prepared.ids), dict(prepared.figures),
+                          dict(prepared.images), dict(prepared.meta))
+        path = target.staging / lang / "dl500.apkg"
+        write_if_changed(path, data)
+        out.files.append(path)
+    return out

@@ -175,3 +175,25 @@ def fix_zip(data: bytes, when: datetime.datetime, lang: str | None = None) -> by
 def image_href(chapter_folder: str, url: str) -> str:
     name = Path(url).name
     return f"images/{chapter_folder}/{name}"
+
+
+def render(prepared, options, target):
+    """The EPUB of each language into the staging folder (the registry's interface; render.registry)."""
+    from .html import RenderContext
+    from .registry import Rendered, write_if_changed
+    out = Rendered()
+    for lang in options.langs:
+        target.on_event(f"epub {lang}")
+        ctx = RenderContext(lang, "epub", dict(prepared.ids), dict(prepared.chapter_of))
+        images = {}
+        for (folder, url), svg in prepared.figures.items():
+            ctx.images[(folder, url)] = image_href(folder, url)
+            images[image_href(folder, url)] = svg.encode("utf-8")
+        for (folder, url), p in prepared.images.items():
+            ctx.images[(folder, url)] = image_href(folder, url)
+            images[image_href(folder, url)] = p.read_bytes()
+        data = write_epub(prepared.book, prepared.edition(lang, ctx), dict(prepared.meta), images)
+        path = target.staging / lang / "dl500.epub"
+        write_if_changed(path, data)
+        out.files.append(path)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .assemble import demote_headings, inline_title, pick_text, title_of
+from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
 from .html import finish_question_html
 
 QUIZ_LABELS = {

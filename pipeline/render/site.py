@@ -24,7 +24,7 @@ from markupsafe import Markup
 from ..model import Group, QuestionRef
 from ..templates import template_dir
 from . import math as mathr
-from .assemble import demote_headings, inline_title, pick_text, title_of
+from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
 from .site_claims import claims_key, mark_claims, read_claim_states

@@ -13,7 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..model import Group
-from .assemble import pick_text, title_of
+from ..prepare.edition import pick_text, title_of
 
 PAGE_LABELS = {
     "zh": {"report": "报告问题", "changed": "最后修改", "outline": "本章", "side_by_side": "中英对照",

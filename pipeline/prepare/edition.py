@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from ..model import Group, QuestionRef
-from .html import RenderContext, finish_question_html, labels
+from ..render.html import RenderContext, finish_question_html, labels
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""`dl500 build` on the terminal: options from the flags, progress lines on stderr, published files on stdout."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..diagnostics import ERROR, WARNING, format_text, has_errors
+from ..load import display_path
+
+
+class Progress:
+    """Stage lines on stderr (rich when it is a terminal); silent with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.monotonic()
+        from rich.console import Console
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def stage(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
+
+
+def cmd_build(args) -> int:
+    from ..build import build_book
+    from ..options import OptionsError, build_options
+    from .common import EXIT_USAGE, load_or_exit
+    book, diags = load_or_exit(args.path, "text")
+    try:
+        options = build_options(book, langs=args.lang, formats=args.formats, jobs=args.jobs, out=args.out,
+                                pdf_layout=args.pdf_layout, keep_going=args.keep_going, no_claims=args.no_claims)
+    except OptionsError as e:
+        print(f"dl500 build: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = Progress(args.quiet)
+    result = build_book(book, diags, options, progress.stage)
+    show_result(book, result, args.quiet)
+    return result.code
+
+
+def show_result(book, result, quiet: bool) -> None:
+    """Errors and warnings (all of them when the build failed, none of the warnings with --quiet) and notes on
+    stderr; the published files on stdout, one per line."""
+    if result.diagnostics and (has_errors(result.diagnostics) or not quiet):
+        shown = [d for d in result.diagnostics if d.severity in (ERROR, WARNING)]
+        if shown:
+            sys.stderr.write(format_text(shown))
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    for path in result.files:
+        print(display_path(path, book.root))

@@ -1,0 +1,206 @@
+"""Prepare: what every edition shares, made once per build before any renderer runs.
+
+load → validate → claims → **prepare** → render. `prepare()` renders each question text once with pandoc (cached),
+applies the typography pass, draws each distinct formula once (SVG for print, MathML for screens; cached), runs
+the figure scripts in the sandbox (cached), collects the images, resolves cross-references and dates the build.
+The result, `Prepared`, is immutable; renderers ask it for an `Edition` (one language, assembled for their target:
+PDF, EPUB, …) and never assemble chapters themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from ..diagnostics import diag
+from ..render import math as mathr
+from ..render.figures import FIGURE_URL, draw_figures
+from ..render.html import MATH_SPAN, RenderContext, pygments_css
+from ..render.pandoc import FragmentCache, markdown_to_html
+from ..validate import parsed_body
+from ..validate.numbering import reference_index
+from .edition import Edition, build_edition
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the renderers share. `math`, `figures` and `images` are also what the web edition reads."""
+
+    book: object
+    langs: tuple
+    texts: MappingProxyType  # (qid, text language) → QuestionText shown by some edition
+    fragments: MappingProxyType  # (qid, text language) → (title HTML, body HTML), typeset
+    math: MappingProxyType  # (tex, display) → rendered SVG/MathML and problems
+    figures: MappingProxyType  # (chapter folder, url) → SVG text drawn by figures.py
+    images: MappingProxyType  # (chapter folder, url) → Path of a static image
+    meta: MappingProxyType  # date, revision, epoch, pygments CSS
+    ids: MappingProxyType  # id → numbered target
+    chapter_of: MappingProxyType  # id → the chapter file that holds it (EPUB links)
+    diagnostics: tuple = ()
+    stats: dict = field(default_factory=dict, compare=False)
+
+    def edition(self, lang: str, ctx: RenderContext) -> Edition:
+        """One language, assembled for the target `ctx` describes (math, image URLs, link style)."""
+        return build_edition(self.book, lang, self.fragments, ctx)
+
+
+def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None) -> Prepared:
+    """Render what the editions of `langs` show, once; diagnostics for formulas and images that cannot be shown."""
+    stats: dict = {}
+    texts = texts_to_render(book, langs)
+    on_event(f"pandoc: {len(texts)} question text(s)")
+    fragments = render_fragments(book, texts, cache_dir, stats)
+    formulas = collect_formulas(fragments)
+    on_event(f"math: {len(formulas)} distinct formula(s)")
+    rendered = mathr.render_all(formulas, mathr.MathCache(cache_dir / "math"), jobs, stats)
+    diags = math_diagnostics(texts, rendered)
+    static, figure_requests = collect_images(book, texts)
+    on_event(f"figures: {len(set(figure_requests))}")
+    figures, fig_errors = draw_figures(figure_requests, cache_dir / "figures", stats)
+    for (folder, url), err in fig_errors.items():
+        diags.append(diag("DL901", f"{folder}/figures.py", 1, 1, f"{url}: {err}", "fix the figure function"))
+    diags += unsafe_image_diagnostics(texts, static, figures)
+    meta = dict(build_meta(book), pygments_css=pygments_css())
+    frozen = MappingProxyType
+    return Prepared(book, tuple(langs), frozen(texts), frozen(fragments), frozen(rendered), frozen(figures),
+                    frozen(static), frozen(meta), frozen(reference_index(book, parsed_body)),
+                    frozen(chapter_files(book)), tuple(diags), stats)
+
+
+def build_meta(book) -> dict:
+    """Date and revision for the cover and metadata: SOURCE_DATE_EPOCH wins, then the last commit, then now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    revision = ""
+    try:
+        revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=book.root, capture_output=True,
+                                  text=True, timeout=5).stdout.strip()
+        if not epoch:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=book.root, capture_output=True,
+                                   text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    when = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc) if epoch else \
+        datetime.datetime.now(tz=datetime.timezone.utc).replace(microsecond=0)
+    return {"datetime": when, "date": when.strftime("%Y-%m-%d"), "date_iso": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "revision": revision, "epoch": str(int(when.timestamp()))}
+
+
+def texts_to_render(book, langs) -> dict:
+    """(qid, text language) → QuestionText for everything any edition shows."""
+    out = {}
+    for _, ref in book.questions():
+        for lang in langs:
+            t = book.text(ref.qid, lang) or book.text(ref.qid, book.primary)
+            if t is not None:
+                out[(ref.qid, t.lang)] = t
+    return out
+
+
+def render_fragments(book, texts: dict, cache_dir: Path, stats: dict) -> dict:
+    keys = sorted(texts)
+    sources = []
+    for k in keys:
+        sources += [texts[k].title, texts[k].body]
+    html = markdown_to_html(sources, FragmentCache(cache_dir / "pandoc"), stats)
+    # The typography pass (quotes, numbers with units) once per fragment, in the language of its text.
+    from ..render.typography import typeset_html
+    return {k: (typeset_html(html[2 * i], texts[k].lang), typeset_html(html[2 * i + 1], texts[k].lang))
+            for i, k in enumerate(keys)}
+
+
+def collect_formulas(fragments: dict) -> set:
+    import html as htmllib
+    found = set()
+    for title, body in fragments.values():
+        for m in MATH_SPAN.finditer(title + body):
+            found.add((htmllib.unescape(m.group(2)), m.group(1) == "display"))
+    return found
+
+
+def math_diagnostics(texts: dict, rendered: dict) -> list:
+    """DL506 at the formula's source line for every formula the renderers cannot draw faithfully."""
+    bad = {}
+    for (tex, _display), r in rendered.items():
+        probs = r["problems"]
+        if "error" in r:
+            probs = [r["error"], *probs]
+        if probs:
+            bad[mathr.normalise_tex(tex)] = probs
+    out = []
+    if not bad:
+        return out
+    for (_, _), qt in sorted(texts.items()):
+        for span in parsed_body(qt).spans({"math-inline", "math-display"}):
+            probs = bad.get(mathr.normalise_tex(span.text))
+            if probs:
+                out.append(diag("DL506", qt.rel, span.line, span.col, f"formula cannot be rendered: {'; '.join(probs)}",
+                                "use standard LaTeX math commands; put words in \\text{} in English, or outside math"))
+    return out
+
+
+def collect_images(book, texts: dict):
+    """Images the editions show: (chapter folder, url) → absolute path (static) and figure requests."""
+    static, figures = {}, []
+    for (_, _), qt in texts.items():
+        cdir = qt.path.parent
+        for span in parsed_body(qt).spans({"image"}):
+            if FIGURE_URL.match(span.url):
+                figures.append((str(cdir), span.url))
+            elif span.url and "://" not in span.url:
+                p = (cdir / span.url).resolve()
+                if p.is_file() and p.is_relative_to(book.root):
+                    static[(cdir.name, span.url)] = p
+    return static, figures
+
+
+def unsafe_image_diagnostics(texts: dict, static: dict, figures: dict) -> list:
+    """DL433 at each reference to an SVG that could run script when opened on its own (the site serves it from
+    its own origin); such images are dropped from `static` and `figures`, so no edition carries them."""
+    from ..render.sanitize import unsafe_svg_reasons
+    bad = {}
+    for key, p in list(static.items()):
+        if p.suffix.lower() == ".svg":
+            reasons = unsafe_svg_reasons(p.read_bytes())
+            if reasons:
+                bad[key] = reasons
+                del static[key]
+    for key, svg in list(figures.items()):
+        reasons = unsafe_svg_reasons(svg.encode("utf-8"))
+        if reasons:
+            bad[(Path(key[0]).name, key[1])] = reasons
+            del figures[key]
+    out = []
+    for (_, _), qt in sorted(texts.items()) if bad else ():
+        for span in parsed_body(qt).spans({"image"}):
+            reasons = bad.get((qt.path.parent.name, span.url))
+            if reasons:
+                out.append(diag("DL433", qt.rel, span.line, span.col,
+                                f"image {span.url} could run script when opened: {'; '.join(reasons[:3])}",
+                                "export the SVG without scripts, event handlers or links (or use a PNG)"))
+    return out
+
+
+def chapter_files(book) -> dict:
+    """id → the EPUB file of its chapter, for cross-chapter links."""
+    from ..model import iter_groups, iter_question_refs
+    out = {}
+    for ch in book.chapters:
+        f = f"{ch.folder}.xhtml"
+        out[ch.cid] = f
+        for g in iter_groups(ch.items):
+            out[g.gid] = f
+        for q in iter_question_refs(ch.items):
+            out[q.qid] = f
+        for lang in book.languages:
+            for q in iter_question_refs(ch.items):
+                t = book.text(q.qid, lang)
+                if t is None:
+                    continue
+                for span in parsed_body(t).spans({"image"}):
+                    if span.attrs.get("id"):
+                        out[span.attrs["id"]] = f
+    return out

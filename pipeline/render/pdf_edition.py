@@ -1,0 +1,202 @@
+"""The PDF renderer: each edition's HTML for print, laid out in parts (default) or as one document, with page
+numbers stamped afterwards (render.pdf, render.parts; docs/build.md says why and how)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..diagnostics import WARNING, diag
+from .html import RenderContext
+from .output import atomic_write
+from .registry import Rendered, RenderTarget
+
+CHARS_PER_PAGE = {"zh": 1100, "en": 1750}  # of Markdown source, measured on this book's page size and CSS
+
+
+@dataclass
+class PdfJob:
+    target: Path
+    key: str
+    html: str
+    edition: object
+    meta: dict
+
+
+def render(prepared, options, target: RenderTarget) -> Rendered:
+    """Both editions' PDFs into the staging folder; an edition whose HTML is unchanged is carried over."""
+    out = Rendered()
+    jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, target, out))]
+    if jobs:
+        with _layout_environment(prepared.meta["epoch"], options.recto_chapters):
+            _lay_out(jobs, prepared.book, options, target, out)
+            for job in jobs:
+                _widen_if_outgrown(job, prepared.book, options, target, out)
+    out.files = [target.staging / lang / "dl500.pdf" for lang in options.langs]
+    out.laid_out = len(jobs)
+    return out
+
+
+def _job_if_changed(prepared, lang: str, target: RenderTarget, out: Rendered) -> PdfJob | None:
+    from .pdf import normalise_bookmark_text, render_edition_html
+    book = prepared.book
+    ctx = RenderContext(lang, "pdf", dict(prepared.ids), dict(prepared.chapter_of), math=dict(prepared.math),
+                        figures=dict(prepared.figures), images={k: p.as_uri() for k, p in prepared.images.items()})
+    edition = prepared.edition(lang, ctx)
+    meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
+    html = normalise_bookmark_text(render_edition_html(book, edition, meta))
+    path = target.staging / lang / "dl500.pdf"
+    key = output_key("pdf", html, weasyprint_version(), meta["epoch"])
+    if edition.pending:
+        target.on_event(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation pending)")
+    if up_to_date(path, key, target.cache_dir):
+        return None
+    return PdfJob(path, key, html, edition, meta)
+
+
+@contextlib.contextmanager
+def _layout_environment(epoch: str, recto: bool):
+    """The layout workers inherit the environment: set what they read for this build only, then restore it."""
+    wanted = {"SOURCE_DATE_EPOCH": epoch, "DL500_PDF_RECTO": "1" if recto else None}
+    saved = {k: os.environ.get(k) for k in wanted}
+    try:
+        for k, v in wanted.items():
+            if v is not None:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _lay_out(jobs: list, book, options, target: RenderTarget, out: Rendered) -> None:
+    if options.pdf_layout == "single":
+        write_single_document_pdfs(jobs, book, options.jobs, target)
+    else:
+        for job in jobs:
+            write_pdf_in_parts(job, book, options.jobs, target, out.diagnostics)
+
+
+def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Rendered) -> None:
+    """Remember the page count; a book that outgrew its page-number boxes is laid out again with wider ones."""
+    from .pdf import normalise_bookmark_text, render_edition_html
+    pages = pdf_page_count(job.target)
+    digits = max(job.meta["pg_digits"], len(str(pages)))
+    target.cache_dir.mkdir(parents=True, exist_ok=True)
+    (target.cache_dir / f"{job.edition.lang}-pages.json").write_text(json.dumps({"pages": pages, "digits": digits}))
+    if len(str(pages)) <= job.meta["pg_digits"]:
+        return
+    target.on_event(f"pdf {job.edition.lang}: {pages} pages need {len(str(pages))}-digit page numbers")
+    wider = dict(job.meta, pg_digits=len(str(pages)))
+    html = normalise_bookmark_text(render_edition_html(book, job.edition, wider))
+    _lay_out([PdfJob(job.target, job.key, html, job.edition, wider)], book, options, target, out)
+
+
+def page_digits_hint(book, lang: str, cache_dir: Path) -> int:
+    """How many digits the page numbers of this edition need: what the last build used (widened when the book
+    outgrew it), else estimated from the text with a margin. Page numbers are stamped into boxes this wide
+    (render.pdf.placeholder); a box wider than its number leaves a small gap, a narrower one is never kept."""
+    used = _read_json(cache_dir / f"{lang}-pages.json").get("digits")
+    if isinstance(used, int) and used > 0:  # keep what the last build used while the pages fit: no relayout
+        return used
+    est = 0.0
+    for _, ref in book.questions():
+        t = book.text(ref.qid, lang) or book.text(ref.qid, book.primary)
+        if t is not None:
+            est += (len(t.title) + len(t.body)) / CHARS_PER_PAGE.get(t.lang, 1400)
+    return max(2, min(4, len(str(int(est * 1.3) + len(book.chapters) + 10))))
+
+
+def pdf_page_count(path: Path) -> int:
+    from pypdf import PdfReader
+    return len(PdfReader(str(path)).pages)
+
+
+def _pdf_job(args):
+    html, root, lang, fonts = args
+    from .pdf import write_stamped_pdf
+    return write_stamped_pdf(html, Path(root), lang, Path(fonts))
+
+
+def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTarget) -> None:
+    target.on_event(f"pdf: laying out {len(jobs)} edition(s) as one document each with WeasyPrint "
+                    f"({min(workers, len(jobs))} process(es))")
+    fonts = str(target.cache_dir / "pdf-parts" / "fonts")
+    args = [(j.html, str(book.root), j.edition.lang, fonts) for j in jobs]
+    if len(jobs) > 1 and workers > 1:
+        from .lifeline import die_with_parent
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=die_with_parent) as ex:
+            pdfs = list(ex.map(_pdf_job, args))
+    else:
+        pdfs = [_pdf_job(a) for a in args]
+    for job, data in zip(jobs, pdfs):
+        atomic_write(job.target, data)
+        mark_written(job.target, job.key, target.cache_dir)
+
+
+def write_pdf_in_parts(job: PdfJob, book, workers: int, target: RenderTarget, diagnostics: list) -> None:
+    """One edition laid out per chapter in `workers` processes and joined; reports parts reused and peak memory."""
+    from .parts import MEMORY_LIMIT_MIB, build_pdf_in_parts
+    lang = job.edition.lang
+    target.on_event(f"pdf {lang}: laying out in parts with WeasyPrint ({workers} process(es))")
+    report: dict = {}
+    data = build_pdf_in_parts(book, job.edition, job.meta, book.root, target.cache_dir, workers,
+                              (weasyprint_version(), job.meta["epoch"]), report)
+    atomic_write(job.target, data)
+    mark_written(job.target, job.key, target.cache_dir)
+    peaks = report["peaks"]
+    largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
+    target.on_event(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
+                    f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
+                    f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in "
+                    f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s; "
+                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
+    for name, mib in sorted(peaks.items()):
+        if mib > MEMORY_LIMIT_MIB:
+            diagnostics.append(diag("DL902", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
+                                    f"laying out part '{name}' of the {lang} PDF took {mib:.0f} MiB "
+                                    f"(limit {MEMORY_LIMIT_MIB} MiB)",
+                                    "split the chapter, or raise DL500_PDF_PART_LIMIT_MIB", severity=WARNING))
+
+
+def output_key(*parts) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _stamp(target: Path, cache_dir: Path) -> Path:
+    return cache_dir / "outputs" / (target.parent.name + "-" + target.name + ".key")
+
+
+def up_to_date(target: Path, key: str, cache_dir: Path) -> bool:
+    stamp = _stamp(target, cache_dir)
+    return target.is_file() and stamp.is_file() and stamp.read_text() == key
+
+
+def mark_written(target: Path, key: str, cache_dir: Path) -> None:
+    stamp = _stamp(target, cache_dir)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+
+
+def weasyprint_version() -> str:
+    from importlib import metadata
+    return metadata.version("weasyprint")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
