@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from ..diagnostics import ERROR, NOTE, WARNING, diag
 from ..load import display_path
 from ..validate import parsed_body
 from .discover import drift_diagnostics, find_checks, find_claims, find_code_units, module_hash, static_diagnostics
+from ..sandbox.pool import WorkerStartFailed
 from .numbers import agree, compare, pick, suggest_text
 from .outputs import output_diff, outputs_match, rewrite_outputs
 
@@ -186,8 +188,11 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
     cuda = False
     if "cuda" in devices and can_run and gpu_present():
-        probe = pool.get().run({"kind": "probe"}, limits)
-        cuda = bool(probe.reply and probe.reply.get("cuda"))
+        try:
+            probe = pool.get().run({"kind": "probe"}, limits)
+            cuda = bool(probe.reply and probe.reply.get("cuda"))
+        except WorkerStartFailed:
+            cuda = False  # reported below, where the first task fails to start a worker as well
     if "cuda" in devices and not cuda and not cache_only:
         if require_cuda:
             res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
@@ -203,6 +208,12 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         if verify_cache and pool is not None:
             res.diagnostics += _verify_cache(book, claims, units, check_results, code_results, pool, cache,
                                              limits, verify_cache, res)
+    except WorkerStartFailed as e:
+        check_results, code_results = {}, {}
+        res.diagnostics.append(diag("DL724", display_path(book.root / "book.yaml", book.root), 1, 1,
+                                    f"the claims sandbox could not start a worker: {str(e)[-300:]}",
+                                    "run `dl500 doctor`; check that bubblewrap can start this Python "
+                                    f"({sys.executable})"))
     finally:
         if pool:
             pool.close()
