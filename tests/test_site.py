@@ -541,3 +541,20 @@ def test_contents_list_each_chapters_questions(site):
         page = (site / lang / "index.html").read_text("utf-8")
         assert "built-in method" not in page
         assert re.search(r'<a href="basics/#sigmoid-grad"><span class="number">1\.1\.1</span>', page), page[-3000:]
+
+
+def test_serve_edit_of_an_original_marks_its_translation_stale(tmp_path):
+    """serve recomputes the translation states of the edited page's questions only, and gets them right."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    cells = re.compile(r'<div class="bi-row" id="sigmoid-grad">.*?<div class="bi-cell bi-([a-z]+)" lang="en">', re.S)
+    page = preview.out / "bilingual/basics/index.html"
+    assert cells.search(page.read_text("utf-8")).group(1) != "stale"
+    src = root / "source/ch01/sigmoid-grad.zh.md"
+    src.write_text(src.read_text("utf-8").replace("在原点取", "在原点处取"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([src], search=False)
+    assert preview.last_timing["kind"] == "question"
+    text = page.read_text("utf-8")
+    assert cells.search(text).group(1) == "stale"
+    assert re.search(r'<div class="bi-row" id="relu-why">.*?<div class="bi-cell bi-missing" lang="en">', text, re.S)

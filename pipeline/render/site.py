@@ -335,6 +335,7 @@ class SiteBuilder:
         self.live_reload = False
         self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
+        self.assets_done: dict = {}  # math, figure and image files written by this builder (see _write_assets)
         self.words_cache = book.root.parent / ".dl500-cache" / "render" / "search-words.json"
         # The build sets it: questions, one language's pages and the search index are made in forked processes
         # (never in serve, whose threads a fork would copy mid-work).
@@ -721,12 +722,22 @@ class SiteBuilder:
         if css:
             css = css.rstrip("\n") + "\n" + _dark_css()
         written += self._write(self.out / "assets" / "highlight.css", css)
+        # what this builder wrote already is not looked at again (serve calls this after every edit): a math file's
+        # name is its content's hash, a figure is known by its text, an image by its path (a changed image
+        # rebuilds the whole site, with a new builder)
+        done = self.assets_done
         for name, svg in self.math.svg_files.items():
-            written += self._write(self.out / "math" / name, svg, check=False)
+            if ("math", name) not in done:
+                written += self._write(self.out / "math" / name, svg, check=False)
+                done[("math", name)] = True
         for (folder, url), svg in self.inputs.figures.items():
-            written += self._write(self.out / "img" / folder / url, svg)
+            if done.get(("figure", folder, url)) != svg:
+                written += self._write(self.out / "img" / folder / url, svg)
+                done[("figure", folder, url)] = svg
         for (folder, url), p in self.inputs.images.items():
-            written += self._write(self.out / "img" / folder / url, Path(p).read_bytes())
+            if done.get(("image", folder, url)) != str(p):
+                written += self._write(self.out / "img" / folder / url, Path(p).read_bytes())
+                done[("image", folder, url)] = str(p)
         return written
 
     def _write(self, path: Path, data, check=True) -> list:

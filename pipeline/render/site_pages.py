@@ -159,10 +159,15 @@ def write_question_pages(builder, lang: str, changed: dict, only=None) -> list:
 
 # --- side by side ----------------------------------------------------------------------------------------
 
-def translation_states(book) -> dict:
+def translation_states(book, qids=None) -> dict:
     """(qid, lang) → (state, since): current, draft, stale (since: the original's hash the translation follows)
-    or missing, for every translation language."""
+    or missing, for every translation language; of the questions in `qids` only, when given (serve after an
+    edit: hashing every original of the book took longer than the rest of the rebuild)."""
+    import dataclasses
+
     from ..status import question_entries
+    if qids is not None:
+        book = dataclasses.replace(book, texts={k: t for k, t in book.texts.items() if k[0] in qids})
     out = {}
     for e in question_entries(book):
         state = e.state if e.state in ("stale", "missing", "draft") else "current"
@@ -213,11 +218,12 @@ def write_bilingual_pages(builder, only=None) -> list:
     from .site import _questions
     if len(builder.langs) < 2:
         return []
-    states = translation_states(builder.book)
+    pages = [page for page in builder.pages
+             if only is None or any(q.qid in only for q in _questions(page.items))]
+    shown = None if only is None else {q.qid for page in pages for q in _questions(page.items)}
+    states = translation_states(builder.book, shown)
     written = []
-    for page in builder.pages:
-        if only is not None and not any(q.qid in only for q in _questions(page.items)):
-            continue
+    for page in pages:
         written += builder._write(builder.out / "bilingual" / page.key / "index.html",
                                   render_bilingual_page(builder, page, states))
     return written
