@@ -28,7 +28,7 @@ from .assemble import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
 from .site_claims import claims_key, mark_claims, read_claim_states
-from .site_pages import git_last_changed, page_labels, write_bilingual_pages, write_question_pages
+from .site_pages import page_labels, start_git_last_changed, write_bilingual_pages, write_question_pages
 from .site_search import start_search_index, tidy_text
 from .quiz import write_quiz
 
@@ -584,6 +584,7 @@ class SiteBuilder:
         if search and not self._search:
             import sys
             print("dl500: the web edition is built without search: install pagefind[extended]", file=sys.stderr)
+        changed = start_git_last_changed(self.book.root)  # runs while the questions are rendered
         if self.fork_workers:
             self.fragments = fragments
             self.render_questions_in_two()
@@ -592,7 +593,7 @@ class SiteBuilder:
         # every question is rendered now, so the search records are known: the index is made while pages are written
         index_done = start_search_index(self.search_records(), self.out, pagefind_executable(),
                                         self.words_cache, self.fork_workers) if self._search else None
-        self.changed = git_last_changed(self.book.root)
+        self.changed = changed()
         langs = list(self.langs)
         other = forked(self, "write_language", langs.pop(0)) if self.fork_workers and len(langs) > 1 else None
         for lang in langs:

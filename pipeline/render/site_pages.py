@@ -35,19 +35,41 @@ def page_labels(lang: str) -> dict:
 def git_last_changed(folder: Path) -> dict:
     """Resolved path → YYYY-MM-DD of the last commit touching it, for every file under `folder`, from one
     `git log`; {} when `folder` is not in a git work tree or git is missing."""
+    return start_git_last_changed(folder)()
+
+
+def start_git_last_changed(folder: Path):
+    """Start git_last_changed's `git log` and return a function that waits for it and reads the answer: the log
+    runs beside the rendering (into a temporary file, so a long log never blocks on a full pipe)."""
+    import tempfile
     try:
         top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
                              text=True, timeout=30)
         if top.returncode != 0:
-            return {}
-        log = subprocess.run(["git", "-C", str(folder), "log", "--format=@%cs", "--name-only", "--no-renames",
-                              "-z", "--", "."], capture_output=True, text=True, timeout=120)
+            return dict
+        out = tempfile.TemporaryFile()
+        log = subprocess.Popen(["git", "-C", str(folder), "log", "--format=@%cs", "--name-only", "--no-renames",
+                                "-z", "--", "."], stdout=out, stderr=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
-        return {}
-    if log.returncode != 0:
-        return {}
-    root, out, day = Path(top.stdout.strip()), {}, ""
-    for token in log.stdout.replace("\n", "\0").split("\0"):
+        return dict
+
+    def result() -> dict:
+        with out:
+            try:
+                if log.wait(timeout=120) != 0:
+                    return {}
+            except subprocess.TimeoutExpired:
+                log.kill()
+                log.wait()
+                return {}
+            out.seek(0)
+            return _parse_git_log(Path(top.stdout.strip()), out.read().decode("utf-8", "replace"))
+    return result
+
+
+def _parse_git_log(root: Path, text: str) -> dict:
+    out, day = {}, ""
+    for token in text.replace("\n", "\0").split("\0"):
         if token.startswith("@"):
             day = token[1:]
         elif token:
