@@ -195,27 +195,34 @@ def write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress) -> Non
         mark_written(target, key, cache_dir)
 
 
-def write_pdf_in_parts(target, key, edition, book, meta, jobs, cache_dir, progress, build_diags) -> None:
-    """One edition laid out per chapter in `jobs` workers and joined; reports parts reused and peak memory."""
-    from .render.parts import MEMORY_LIMIT_MIB, build_pdf_in_parts
-    progress.stage(f"pdf {edition.lang}: laying out in parts with WeasyPrint ({jobs} process(es))")
-    report: dict = {}
-    data = build_pdf_in_parts(book, edition, meta, book.root, cache_dir, jobs, (_weasyprint_version(), meta["epoch"]),
-                              report)
-    atomic_write(target, data)
-    mark_written(target, key, cache_dir)
+def write_pdf_in_parts(pdf_jobs, book, jobs, cache_dir, progress, build_diags) -> None:
+    """The editions laid out per chapter, all parts in one pool of `jobs` workers, then each joined; reports parts
+    reused and peak memory. pdf_jobs: [(target, key, html, edition, meta)]."""
+    from .render.parts import MEMORY_LIMIT_MIB, build_pdfs_in_parts
+    langs = " and ".join(e.lang for _, _, _, e, _ in pdf_jobs)
+    progress.stage(f"pdf {langs}: laying out in parts with WeasyPrint ({jobs} process(es))")
+    # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
+    requests = [(book, edition, meta, {}) for _, _, _, edition, meta in pdf_jobs]
+    datas = build_pdfs_in_parts(requests, book.root, cache_dir, jobs, (_weasyprint_version(),), progress.layout)
+    for (target, key, _, edition, _), (_, _, _, report), data in zip(pdf_jobs, requests, datas):
+        atomic_write(target, data)
+        mark_written(target, key, cache_dir)
+        report_parts(edition.lang, report, data, progress, build_diags, MEMORY_LIMIT_MIB)
+
+
+def report_parts(lang, report, data, progress, build_diags, limit_mib) -> None:
     peaks = report["peaks"]
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
-    progress.stage(f"pdf {edition.lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
+    progress.stage(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
                    f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
                    f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in workers, "
                    f"stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s; "
                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
-        if mib > MEMORY_LIMIT_MIB:
+        if mib > limit_mib:
             build_diags.append(diag("DL902", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
-                                    f"laying out part '{name}' of the {edition.lang} PDF took {mib:.0f} MiB "
-                                    f"(limit {MEMORY_LIMIT_MIB} MiB)",
+                                    f"laying out part '{name}' of the {lang} PDF took {mib:.0f} MiB "
+                                    f"(limit {limit_mib} MiB)",
                                     "split the chapter, or raise DL500_PDF_PART_LIMIT_MIB", severity=WARNING))
 
 
@@ -246,10 +253,51 @@ class Progress:
         self.t0 = time.monotonic()
         from rich.console import Console
         self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.editions: dict = {}  # lang -> the PDF layout's progress (layout())
+        self.bars = None  # rich progress bars while a layout runs on a terminal
 
     def stage(self, text: str) -> None:
         if not self.quiet:
             self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
+
+    def layout(self, event: dict) -> None:
+        """The PDF layout's events (render.parts.build_pdfs_in_parts): a rich bar per edition on a terminal (parts
+        done / total, pages so far, elapsed), one plain line per part otherwise (CI logs), nothing when quiet."""
+        if self.quiet:
+            return
+        editions = self.editions
+        lang, kind = event["lang"], event["event"]
+        if kind == "layout-start":
+            ed = editions[lang] = {"total": event["parts"], "done": event["parts"] - event["todo"],
+                                   "pages": event["pages"], "t0": time.monotonic()}
+            if self.console.is_terminal:
+                ed["task"] = self._bars().add_task(lang, total=ed["total"], completed=ed["done"], pages=ed["pages"])
+            else:
+                self.stage(f"pdf {lang}: {event['todo']} of {ed['total']} part(s) to lay out, {ed['done']} reused "
+                           f"({ed['pages']} pages)")
+        elif kind == "part" and lang in editions:
+            ed = editions[lang]
+            ed["done"] += 1
+            ed["pages"] += event["pages"]
+            if "task" in ed:
+                self._bars().update(ed["task"], completed=ed["done"], pages=ed["pages"])
+            else:
+                self.stage(f"pdf {lang}: {ed['done']}/{ed['total']} parts, {ed['pages']} pages, "
+                           f"{time.monotonic() - ed['t0']:.1f} s ({event['part']}: {event['pages']} pages)")
+        elif kind == "layout-end" and lang in editions:
+            editions[lang]["ended"] = True
+            if self.bars is not None and all(e.get("ended") for e in editions.values()):
+                self.bars.stop()
+                self.bars = None
+
+    def _bars(self):
+        if self.bars is None:
+            from rich.progress import BarColumn, Progress as Bars, TextColumn, TimeElapsedColumn
+            self.bars = Bars(TextColumn("pdf {task.description}"), BarColumn(),
+                             TextColumn("{task.completed}/{task.total} parts"), TextColumn("{task.fields[pages]} pages"),
+                             TimeElapsedColumn(), console=self.console)
+            self.bars.start()
+        return self.bars
 
 
 LOCK_WAIT_S = float(os.environ.get("DL500_BUILD_LOCK_WAIT_S", "900"))
@@ -393,8 +441,7 @@ def render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs,
         if pdf_layout_mode(args) == "single":
             write_single_document_pdfs(pdf_jobs, book, jobs, cache_dir, progress)
         else:
-            for target, key, _, edition, lang_meta in pdf_jobs:
-                write_pdf_in_parts(target, key, edition, book, lang_meta, jobs, cache_dir, progress, build_diags)
+            write_pdf_in_parts(pdf_jobs, book, jobs, cache_dir, progress, build_diags)
         for target, key, _, edition, lang_meta in pdf_jobs:
             pages = pdf_page_count(target)
             digits = max(lang_meta["pg_digits"], len(str(pages)))
@@ -409,7 +456,7 @@ def render_and_publish(book, diags, errors, args, langs, formats, jobs, outputs,
                 if pdf_layout_mode(args) == "single":
                     write_single_document_pdfs(job, book, jobs, cache_dir, progress)
                 else:
-                    write_pdf_in_parts(target, key, edition, book, wider, jobs, cache_dir, progress, build_diags)
+                    write_pdf_in_parts(job, book, jobs, cache_dir, progress, build_diags)
     written += [stage_dir / lang / "dl500.pdf" for lang in langs if "pdf" in formats]
 
     if "html" in formats:
