@@ -449,10 +449,11 @@ class SiteBuilder:
 
     def _chapter_label(self, qid: str, lang: str) -> str:
         """"<number> <title>" of the chapter holding `qid` (search results name it)."""
-        for ch in self.book.chapters:
-            if any(q.qid == qid for q in _questions(ch.items)):
-                return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}"
-        return ""
+        if getattr(self, "_chapter_of", (None,))[0] is not self.book.chapters:  # a new outline: map it again
+            self._chapter_of = (self.book.chapters, {q.qid: ch for ch in self.book.chapters
+                                                     for q in _questions(ch.items)})
+        ch = self._chapter_of[1].get(qid)
+        return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}" if ch is not None else ""
 
     # pages
     def render_page(self, page, lang: str) -> str:
@@ -624,13 +625,15 @@ class SiteBuilder:
     def render_questions_in_two(self) -> None:
         """Render every question text, half in a forked copy of this process: two cores for the largest part of
         a cold site. The pages then take each question from the cache."""
-        pairs = [(ref, lang) for _, ref in self.book.questions() for lang in self.langs]
+        refs = [ref for _, ref in self.book.questions()]
+        pairs = [(ref, lang) for ref in refs for lang in self.langs]
         if len(pairs) < FORK_MIN_TEXTS:
             return
-        other = forked(self, "render_questions", [(ref.qid, lang) for ref, lang in pairs[1::2]])
-        self.render_questions([(ref.qid, lang) for ref, lang in pairs[0::2]])
+        # a question's languages in the same process: they share formulas and code, each drawn once per process
+        other = forked(self, "render_questions", [(ref.qid, lang) for ref in refs[1::2] for lang in self.langs])
+        self.render_questions([(ref.qid, lang) for ref in refs[0::2] for lang in self.langs])
         entries, svg_files, memo, rendered = other()
-        refs = {ref.qid: ref for ref, _ in pairs}
+        refs = {ref.qid: ref for ref in refs}
         for (qid, lang), entry in entries:
             inputs = self._question_inputs(refs[qid], lang)
             if inputs is not None and entry is not None:
@@ -788,8 +791,19 @@ def _walk(items):
             yield from _walk(it.items)
 
 
+_QUESTIONS: dict = {}  # id(items) -> (items, its questions): the pages ask for the same outline lists often
+
+
 def _questions(items):
-    return [it for it in _walk(items) if isinstance(it, QuestionRef)]
+    hit = _QUESTIONS.get(id(items))
+    if hit is not None and hit[0] is items:
+        return list(hit[1])
+    found = [it for it in _walk(items) if isinstance(it, QuestionRef)]
+    if isinstance(items, tuple):  # immutable: the answer can be kept (kept with it, so its id is never reused)
+        if len(_QUESTIONS) > 20_000:  # serve's outlines come and go: never let old ones pile up
+            _QUESTIONS.clear()
+        _QUESTIONS[id(items)] = (items, tuple(found))
+    return found
 
 
 # --- search -----------------------------------------------------------------------------------------------

@@ -101,7 +101,19 @@ def _book_questions(builder) -> list:
 
 
 def _outline(builder, chapter, lang: str, current: str) -> str:
-    """The chapter's questions as a list of links to their question pages, the current one marked."""
+    """The chapter's questions as a list of links to their question pages, the current one marked. Drawn once
+    per chapter and language for all its question pages (by each question's render key, so an edit redraws it)."""
+    from .site import _questions
+    keys = tuple(builder._question(ref, lang, None)[0] for ref in _questions(chapter.items))
+    memo = builder.__dict__.setdefault("outline_memo", {})
+    hit = memo.get((chapter.cid, lang))
+    if hit is None or hit[0] != keys:
+        hit = memo[(chapter.cid, lang)] = (keys, _outline_html(builder, chapter, lang))
+    link = f'<a href="@ROOT@{lang}/q/{current}/">'
+    return hit[1].replace(link, link[:-1] + ' aria-current="page">', 1)
+
+
+def _outline_html(builder, chapter, lang: str) -> str:
     from .site import _questions
     out = ["<ol>"]
     for it in chapter.items:
@@ -109,19 +121,18 @@ def _outline(builder, chapter, lang: str, current: str) -> str:
             t = htmllib.escape(title_of(it.title, lang, builder.book.primary))
             out.append(f'<li><span class="number">{it.number}</span> {t}<ol>')
             for ref in _questions(it.items):
-                out.append(_outline_item(builder, ref, lang, current))
+                out.append(_outline_item(builder, ref, lang))
             out.append("</ol></li>")
         else:
-            out.append(_outline_item(builder, it, lang, current))
+            out.append(_outline_item(builder, it, lang))
     out.append("</ol>")
     return "".join(out)
 
 
-def _outline_item(builder, ref, lang, current) -> str:
+def _outline_item(builder, ref, lang) -> str:
     entry = builder._question(ref, lang, None)
     title = entry[2]["meta"]["title"] if entry[2] else ref.qid
-    aria = ' aria-current="page"' if ref.qid == current else ""
-    return (f'<li><a href="@ROOT@{lang}/q/{ref.qid}/"{aria}><span class="number">{ref.number}</span> '
+    return (f'<li><a href="@ROOT@{lang}/q/{ref.qid}/"><span class="number">{ref.number}</span> '
             f'{htmllib.escape(title)}</a></li>')
 
 
