@@ -171,7 +171,12 @@ class LazyPool:
 
 
 def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, quiet=False,
-               update_outputs=False, cache_only=False, require_sandbox=False, verify_cache=0) -> ClaimsResult:
+               update_outputs=False, cache_only=False, require_sandbox=False, verify_cache=0,
+               write_record=True) -> ClaimsResult:
+    """Run (or replay from the cache) every check and runnable block; compare the text with the results.
+
+    `write_record`: also write build/claims.json (what `dl500 claims` leaves for CI artifacts). The build runs
+    claims with it off: the build's outputs are published only as a whole set, never written in place."""
     t0 = time.monotonic()
     res = ClaimsResult()
     claims, d1 = find_claims(book, parsed_body)
@@ -229,7 +234,7 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         r["claims"] = guards.get(r["check"], [])
     if update_outputs:
         _update_outputs(units, code_results)
-    if not cache_only:
+    if not cache_only and write_record:
         _write_record(book, res)
     res.seconds = time.monotonic() - t0
     return res
