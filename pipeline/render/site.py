@@ -838,6 +838,7 @@ def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, searc
         claims_paths = [out_dir.parent / "claims.json", book.root.parent / "build" / "claims.json"]
     if builder is None:
         builder = SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
-        builder.fork_workers = fork
+        import multiprocessing
+        builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
     builder.write_all(fragments, search=search)
     return [out_dir / "index.html"]
