@@ -1,4 +1,14 @@
-"""Benchmark the web edition on the synthetic full-size book: site build as a ratio to the PDF build, rebuilds.
+"""Benchmark the web edition: the real book's site figures (issue 21), and the synthetic full-size book's.
+
+`--book real` (the default): in a copy of this repository's book (source/ and checks/, in a fresh git repository
+so the question pages' dates come from `git log` as they do here), with the pandoc, math, figure and claim caches
+warm (copied from .dl500-cache/ when there, else filled by a first build that is not counted), three times each:
+the site built cold (no site built before: no output folder, no fingerprint, no search-word cache), the same
+build again with nothing changed, and `dl500 serve` rebuilding one edited question's pages in process. Medians are
+printed as `BENCH site_cold_s=…`, `BENCH site_nochange_s=…`, `BENCH serve_edit_s=…` (one line each) and merged
+into build/bench.json (other benchmarks write their own keys into the same object).
+
+`--book synthetic`: the generated full-size book, as before:
 
 In one run, on one book (both languages): the site built cold (pandoc and math caches empty), the site again with
 no change, the PDF editions with the same warm caches (the baseline), the site after one question's body changed,
@@ -6,7 +16,8 @@ and `dl500 serve`'s in-process rebuild of one edited question (the page reload f
 index refresh serve runs afterwards in the background. Also the largest page, the search index size and how the
 formulas were drawn (MathML, SVG only, or TeX text).
 
-    python benchmarks/bench_site.py [--questions 500] [--edits 5] [--contend N] [--no-pdf] [--keep DIR]
+    python benchmarks/bench_site.py [--book real|synthetic] [--repeat 3] [--questions 500] [--edits 5]
+                                    [--contend N] [--no-pdf] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -98,8 +109,105 @@ def gzip_size(p: Path) -> int:
     return total
 
 
+BENCH_JSON = REPO / "build" / "bench.json"
+SITE_STATE = ("build", ".dl500-cache/render/last-build.json", ".dl500-cache/render/outputs",
+              ".dl500-cache/render/search-words.json")
+
+
+def merge_bench_json(figures: dict, path: Path = BENCH_JSON) -> None:
+    """Read-modify-write one JSON object under a lock: other benchmarks keep their keys in the same file."""
+    import json
+
+    from filelock import FileLock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        data.update(figures)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", "utf-8")
+        os.replace(tmp, path)
+
+
+def copy_real_book(dest: Path) -> None:
+    """This repository's source/ and checks/ in a fresh git repository, with its caches where it has them."""
+    shutil.copytree(REPO / "source", dest / "source")
+    if (REPO / "checks").is_dir():
+        shutil.copytree(REPO / "checks", dest / "checks", ignore=shutil.ignore_patterns("__pycache__"))
+    for sub in ("render/pandoc", "render/math", "render/figures", "claims", "claims-run.json"):
+        src = REPO / ".dl500-cache" / sub
+        if src.is_dir():
+            shutil.copytree(src, dest / ".dl500-cache" / sub)
+        elif src.is_file():
+            shutil.copy2(src, dest / ".dl500-cache" / sub)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
+    subprocess.run([*git, "add", "source", "checks"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "book"], cwd=dest, check=True,
+                   env={**os.environ, "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+                        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"})
+
+
+def forget_site(book: Path) -> None:
+    """Remove every trace of an earlier site build (outputs, fingerprint, search words); other caches stay."""
+    for rel in SITE_STATE:
+        p = book / rel
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            p.unlink()
+
+
+def bench_real(args) -> int:
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="dl500-site-real-"))
+    book = work / "book"
+    shutil.rmtree(book, ignore_errors=True)
+    book.mkdir(parents=True)
+    copy_real_book(book)
+    html = [*DL500, "build", str(book), "--quiet", "--format", "html"]
+    print(f"book: {REPO / 'source'} ({len(list((book / 'source').glob('*/*.md')))} question files), copied to {book}")
+    warm = measure(html, cwd=book, env=EPOCH, check=False)  # fills any cache the copy lacked; not counted
+    print(f"warm-up build (not counted): {warm['seconds']:.2f} s")
+    cold, nochange = [], []
+    for _ in range(args.repeat):
+        forget_site(book)
+        cold.append(measure(html, cwd=book, env=EPOCH, check=False)["seconds"])
+        nochange.append(measure(html, cwd=book, env=EPOCH, check=False)["seconds"])
+        print(f"site cold {cold[-1]:.2f} s, no change {nochange[-1]:.2f} s", flush=True)
+
+    from pipeline.serve import Preview
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview = Preview(book, quiet=True)
+        preview.full_build(search=False)
+        edits = []
+        for k in range(args.edits * args.repeat):
+            p = edit_one_question(book, k)
+            t0 = time.perf_counter()
+            preview.rebuild([p.resolve()], search=False, background=False)
+            edits.append(time.perf_counter() - t0)
+            assert preview.last_timing["kind"] == "question", preview.last_timing
+    figures = {"site_cold_s": round(statistics.median(cold), 2),
+               "site_nochange_s": round(statistics.median(nochange), 2),
+               "serve_edit_s": round(statistics.median(edits), 3)}
+    print(f"site cold: {', '.join(f'{t:.2f}' for t in cold)} s (goal <= 10 s); no change: "
+          f"{', '.join(f'{t:.2f}' for t in nochange)} s (goal <= 1 s); serve, one edited question: median "
+          f"{figures['serve_edit_s']:.3f} s, max {max(edits):.3f} s over {len(edits)} edits (goal <= 0.3 s)")
+    for k, v in figures.items():
+        print(f"BENCH {k}={v}")
+    merge_bench_json({**figures, "site_book": "real", "site_repeat": args.repeat})
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--book", choices=["real", "synthetic"], default="real",
+                    help="real (default): this repository's book, the issue's figures; synthetic: a generated one")
+    ap.add_argument("--repeat", type=int, default=3, help="real book: runs of each figure (the median is kept)")
     ap.add_argument("--questions", type=int, default=500)
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--no-pdf", action="store_true", help="skip the PDF baseline (minutes on a full-size book)")
@@ -107,6 +215,8 @@ def main() -> int:
     ap.add_argument("--contend", type=int, default=os.cpu_count() or 2,
                     help="busy processes running beside the second round of serve edits (default: one a core)")
     args = ap.parse_args()
+    if args.book == "real":
+        return bench_real(args)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="dl500-site-"))
     book = work / "book"
     shutil.rmtree(book, ignore_errors=True)

@@ -194,7 +194,8 @@ def generate(out: Path, questions: int = 500, chapters: int = 18, seed: int = 1,
                     (cdir / f"{qid}.en.md").write_text(
                         f"---\nid: {qid}\ntitle: {en_title}\ncontributors: [作者{qn % 11}-某大学]\ntranslation:\n"
                         f"  status: reviewed\n  translators: [Translator {qn % 5}-Some University]\n"
-                        f"  source_hash: {h}\n---\n\n{en_body}", "utf-8")
+                        f"  source_hash: {h}\nreviewed:\n  by: Reviewer {qn % 3}-Some University\n  on: 2026-01-01\n"
+                        f"  against: {h}\n---\n\n{en_body}", "utf-8")
                     counts["translated"] += 1
                 if fig:
                     pts = " ".join(f"{x * 20},{80 + rng.randint(-60, 60)}" for x in range(17))

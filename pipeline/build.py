@@ -33,9 +33,10 @@ class BuildResult:
     notes: list = field(default_factory=list)  # one-line messages for stderr (why nothing was published, …)
 
 
-def build_book(book, load_diags, options: BuildOptions, on_event: Callable[[str], None] = lambda text: None
-               ) -> BuildResult:
-    """Hold the output folder's lock for the whole build: a second build waits, then finds the work done."""
+def build_book(book, load_diags, options: BuildOptions, on_event: Callable[[str], None] = lambda text: None,
+               on_layout: Callable[[dict], None] = lambda event: None) -> BuildResult:
+    """Hold the output folder's lock for the whole build: a second build waits, then finds the work done.
+    `on_event` hears each stage as a line; `on_layout` the PDF layout's events (parts done, pages)."""
     out_dir = options.out_dir
 
     def waiting(owner):
@@ -48,7 +49,7 @@ def build_book(book, load_diags, options: BuildOptions, on_event: Callable[[str]
             f"another build (pid {e.args[0]}) has been writing this folder for over {options.lock_wait_s:.0f} s",
             "let it finish, or stop it; DL500_BUILD_LOCK_WAIT_S sets how long a build waits")])
     try:
-        return _build_locked(book, load_diags, options, on_event)
+        return _build_locked(book, load_diags, options, on_event, on_layout)
     finally:
         lock.release()
 
@@ -57,7 +58,7 @@ def cache_folder(book) -> Path:
     return book.root.parent / ".dl500-cache" / "render"
 
 
-def _build_locked(book, load_diags, options: BuildOptions, on_event) -> BuildResult:
+def _build_locked(book, load_diags, options: BuildOptions, on_event, on_layout) -> BuildResult:
     fingerprint = input_fingerprint(book, options)
     previous = _read_json(cache_folder(book) / "last-build.json")
     if previous.get("key") == fingerprint and all(Path(p).is_file() for p in previous.get("outputs", [])):
@@ -73,7 +74,7 @@ def _build_locked(book, load_diags, options: BuildOptions, on_event) -> BuildRes
     outputs = OutputSet(options.out_dir)
     outputs.begin()
     try:
-        result = _render_and_publish(book, diags, options, outputs, on_event)
+        result = _render_and_publish(book, diags, options, outputs, on_event, on_layout)
     except BaseException:
         outputs.abort()
         raise
@@ -85,10 +86,10 @@ def _build_locked(book, load_diags, options: BuildOptions, on_event) -> BuildRes
     return result
 
 
-def _render_and_publish(book, diags, options: BuildOptions, outputs: OutputSet, on_event) -> BuildResult:
+def _render_and_publish(book, diags, options: BuildOptions, outputs: OutputSet, on_event, on_layout) -> BuildResult:
     """Every output into the staging set, then publish it when rendering had no error (see the module doc)."""
     prepared = prepare(book, options.langs, cache_folder(book), options.jobs, on_event)
-    target = RenderTarget(outputs.staging, cache_folder(book), on_event)
+    target = RenderTarget(outputs.staging, cache_folder(book), on_event, on_layout)
     found, files, laid_out = list(prepared.diagnostics), [], 0
     for fmt in [f for f in RENDERERS if f in options.formats] + ["report"]:
         rendered = renderer(fmt)(prepared, options, target)

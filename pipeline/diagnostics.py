@@ -101,6 +101,7 @@ CODES: dict[str, str] = {
     "DL721": "contributor code runs without the sandbox",
     "DL722": "a cached result disagrees with a fresh run",
     "DL723": "claims were not run: no result for this book is in the cache",
+    "DL724": "the claims sandbox could not start a worker",
     "DL801": "code output differs from the output shown",
     "DL802": "code block raised an exception",
     "DL803": "code block exceeded its time limit",

@@ -214,7 +214,7 @@ class Preview:
         try:
             with self.lock:
                 records = self.builder.search_records()
-            write_search_index(records, self.out)
+            write_search_index(records, self.out, self.builder.words_cache)
         except Exception as e:  # search is a convenience in the preview; say why it is stale
             print(f"dl500 serve: search index not updated: {type(e).__name__}: {e}", file=sys.stderr)
 

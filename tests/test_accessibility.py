@@ -167,7 +167,7 @@ def test_ace_finds_nothing_serious_or_critical_in_the_fixture_epub(lang):
     assert not [k for k in found if k[0] in gate.BLOCKING], found
 
 
-# ---- tagged PDF (the single-document layout; the parts are not tagged) --------------------------------------------
+# ---- tagged PDF (both layouts: the parts' structure trees are merged at the join) -------------------------------
 
 def _struct_elements(node, out):
     node = node.get_object()
@@ -182,14 +182,15 @@ def _struct_elements(node, out):
     return out
 
 
+@pytest.mark.parametrize("layout", [(), ("--pdf-layout", "single")], ids=["parts", "single"])
 @pytest.mark.parametrize("lang,tag,title", [("zh", "zh-Hans", "排版测试书"), ("en", "en", "Print Test Book")])
-def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, tag, title):
+def test_pdf_is_tagged_with_language_title_and_alt_text(lang, tag, title, layout):
     import subprocess
 
     from pypdf import PdfReader
 
     from print_book import build_print_book
-    pdf = build_print_book("--format", "pdf", "--pdf-layout", "single") / "build" / lang / "dl500.pdf"
+    pdf = build_print_book("--format", "pdf", *layout) / "build" / lang / "dl500.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Tagged:          yes" in info and title in info
     root = PdfReader(pdf).trailer["/Root"]
@@ -200,15 +201,6 @@ def test_single_document_pdf_is_tagged_with_language_title_and_alt_text(lang, ta
     alts = [str(e.get("/Alt", "")) for e in elements if e["/S"] == "/Figure"]
     assert any("ReLU" in a for a in alts), alts  # the image's alt from the source
     assert any("frac" in a for a in alts), alts  # a formula's TeX
-
-
-def test_parts_pdf_stays_untagged_rather_than_carry_a_broken_structure_tree():
-    import subprocess
-
-    from print_book import build_print_book
-    pdf = build_print_book("--format", "pdf") / "build" / "zh" / "dl500.pdf"
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert "Tagged:          no" in info
 
 
 def test_every_token_colour_meets_wcag_aa_on_the_sites_light_code_background():

@@ -322,3 +322,36 @@ def test_gpu_tasks_run_without_an_address_space_limit_cpu_tasks_keep_theirs():
     assert address_space_for({"kind": "check", "device": "cuda"}, 1 << 30) == resource.RLIM_INFINITY
     assert address_space_for({"kind": "code", "device": "cuda"}, 1 << 30) == resource.RLIM_INFINITY
     assert address_space_for({"kind": "probe"}, 1 << 30) == resource.RLIM_INFINITY
+
+
+def test_a_worker_that_cannot_start_is_a_diagnostic_not_a_traceback(book, monkeypatch):
+    """bwrap refusing, or an interpreter the sandbox cannot see: DL724 at book.yaml, nothing cached."""
+    import pipeline.sandbox.pool as pool_mod
+
+    def broken(checks_dir, read_only, req_fd, rep_fd, strong, tmp):
+        return ["/bin/sh", "-c", "echo 'bwrap: execvp /nowhere/python: No such file or directory' >&2"], {}, tmp
+    monkeypatch.setattr(pool_mod, "worker_command", broken)
+    res = run_claims_api(book, use_cache=False)
+    codes = [(d.code, d.file) for d in res.diagnostics if d.severity == "error"]
+    assert ("DL724", "source/book.yaml") in codes, codes
+    msg = next(d.message for d in res.diagnostics if d.code == "DL724")
+    assert "No such file or directory" in msg
+
+
+@needs_bwrap
+def test_a_virtual_environment_reached_through_a_symlink_starts_in_the_sandbox(book, tmp_path):
+    """sys.executable names the venv by the link; the link's path must exist inside the sandbox too."""
+    import subprocess
+    import sys
+
+    import pipeline
+    link = tmp_path / "venv-link"
+    link.symlink_to(os.path.realpath(sys.prefix), target_is_directory=True)
+    python = link / "bin" / Path(sys.executable).name
+    probe = ("from pipeline.claims import run_claims; from pipeline.load import load_book; "
+             "b, _ = load_book(__import__('pathlib').Path('.')); r = run_claims(b, device='cpu', quiet=True, "
+             "use_cache=False); print(r.ran, sorted({d.code for d in r.diagnostics if d.severity == 'error'}))")
+    env = dict(os.environ, PYTHONPATH=str(Path(pipeline.__file__).resolve().parents[1]))
+    r = subprocess.run([str(python), "-c", probe], cwd=book, capture_output=True, text=True, timeout=300, env=env)
+    ran, codes = r.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert int(ran) > 0 and "DL724" not in codes, r.stdout + r.stderr

@@ -481,3 +481,80 @@ def test_an_issues_url_that_is_not_http_is_refused(tmp_path):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         rc = main(["check", str(root), "--no-claims"])
     assert rc != 0 and re.search(r"book\.yaml:\d+:\d+: error DL104: options/issues_url", out.getvalue())
+
+
+def test_relative_links_match_posixpath():
+    import random
+
+    from pipeline.render.site import relative_path
+    segments = ["zh", "en", "q", "basics", "img", "a.svg", ".", "", ".."]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        target = "/".join(rng.choice(segments) for _ in range(rng.randint(0, 5))) or "."
+        base = "/".join(rng.choice(segments) for _ in range(rng.randint(0, 5))) or "."
+        assert relative_path(target, base) == posixpath.relpath(target, base), (target, base)
+
+
+def _site_files(site: Path) -> dict:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*")
+            if p.is_file() and "pagefind" not in p.relative_to(site).parts}
+
+
+def test_forked_rendering_writes_the_same_site(tmp_path, monkeypatch):
+    """Questions rendered half in a fork and one language's pages written in another give the same bytes."""
+    from pipeline.render import site as site_mod
+    monkeypatch.setattr(site_mod, "FORK_MIN_TEXTS", 0)
+    forked = _site_files(build_site(copy_fixture("minimal", tmp_path / "a" / "book"), extra=["--no-claims"]))
+    import functools
+    monkeypatch.setattr(site_mod, "write_site", functools.partial(site_mod.write_site, fork=False))
+    monkeypatch.setattr(site_mod, "forked", lambda *a: pytest.fail("forked although told not to"))
+    alone = _site_files(build_site(copy_fixture("minimal", tmp_path / "b" / "book"), extra=["--no-claims"]))
+    assert forked.keys() == alone.keys() and len(forked) > 20
+    differ = [k for k in forked if forked[k] != alone[k]]
+    assert differ == [], (differ, [(forked[k][:3000], alone[k][:3000]) for k in differ[:1]])
+
+
+def test_search_index_is_made_again_only_when_a_record_changed(tmp_path, monkeypatch):
+    pytest.importorskip("pagefind_bin_extended")
+    from pipeline.render import site_search
+    from pipeline.render.site import pagefind_executable
+    records = [{"url": "zh/a/#q1", "language": "zh", "meta": {"title": "卷积核", "number": "1.1.1"},
+                "content": "卷积核的参数量是多少"},
+               {"url": "en/a/#q1", "language": "en", "meta": {"title": "Kernels", "number": "1.1.1"},
+                "content": "How many parameters does a kernel have"}]
+    words = tmp_path / "words.json"
+    exe = pagefind_executable()
+    assert site_search.write_search_index(records, tmp_path / "site", exe, words)
+    assert (tmp_path / "site/pagefind/pagefind.js").is_file()
+    assert not site_search.write_search_index(records, tmp_path / "site", exe, words)  # same records: no Pagefind
+    # a changed record makes the index again, and jieba cuts only the text it has not cut before
+    cut = []
+    real = site_search.index_text
+    monkeypatch.setattr(site_search, "index_text", lambda text: cut.append(text) or real(text))
+    records[0]["content"] = "池化层没有参数"
+    assert site_search.write_search_index(records, tmp_path / "site", exe, words)
+    assert cut == ["池化层没有参数"]
+
+
+def test_contents_list_each_chapters_questions(site):
+    for lang in ("zh", "en"):
+        page = (site / lang / "index.html").read_text("utf-8")
+        assert "built-in method" not in page
+        assert re.search(r'<a href="basics/#sigmoid-grad"><span class="number">1\.1\.1</span>', page), page[-3000:]
+
+
+def test_serve_edit_of_an_original_marks_its_translation_stale(tmp_path):
+    """serve recomputes the translation states of the edited page's questions only, and gets them right."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    cells = re.compile(r'<div class="bi-row" id="sigmoid-grad">.*?<div class="bi-cell bi-([a-z]+)" lang="en">', re.S)
+    page = preview.out / "bilingual/basics/index.html"
+    assert cells.search(page.read_text("utf-8")).group(1) != "stale"
+    src = root / "source/ch01/sigmoid-grad.zh.md"
+    src.write_text(src.read_text("utf-8").replace("在原点取", "在原点处取"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([src], search=False)
+    assert preview.last_timing["kind"] == "question"
+    text = page.read_text("utf-8")
+    assert cells.search(text).group(1) == "stale"
+    assert re.search(r'<div class="bi-row" id="relu-why">.*?<div class="bi-cell bi-missing" lang="en">', text, re.S)

@@ -162,22 +162,40 @@ def test_side_by_side_columns_stack_on_narrow_screens(served, browser, width, co
     page.close()
 
 
-def axe_source() -> str | None:
-    """axe-core's script: $DL500_AXE, the repository's node_modules, or the cache scripts/setup.sh fills."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dl500" / "axe"
-    for p in (os.environ.get("DL500_AXE"), Path(__file__).parents[1] / "node_modules/axe-core/axe.min.js",
-              cache / "node_modules/axe-core/axe.min.js"):
-        if p and Path(p).is_file():
-            return Path(p).read_text("utf-8")
-    return None
+def _load_axe_all():
+    """scripts/axe_all.py, which runs axe on every page of a built site: the test runs its check on a sample."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("axe_all", Path(__file__).parents[1] / "scripts" / "axe_all.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-AXE_PAGES = ["zh/basics/", "en/basics/", "zh/q/sigmoid-grad/", "en/q/relu-why/", "bilingual/basics/", "zh/", "en/",
-             "", "zh/search/"]
+axe_all = _load_axe_all()
+axe_source = axe_all.axe_source
+
+# One page of every kind in both languages (axe_all.page_kind), from the whole-chapter site and the one split per
+# section; scripts/axe_all.py checks every page of the real book.
+AXE_PAGES = {"served": ["", "zh/", "en/", "zh/basics/", "en/basics/", "zh/q/sigmoid-grad/", "en/q/relu-why/",
+                        "bilingual/basics/", "zh/search/", "en/search/", "zh/quiz/", "en/quiz/"],
+             "served_split": ["zh/basics/", "en/basics/activations/", "zh/basics/activations/",
+                              "en/nets/conv/", "bilingual/basics/activations/", "bilingual/basics/"]}
+
+
+def test_the_accessibility_sample_covers_every_kind_of_page(tmp_path):
+    sample = {axe_all.page_kind(p) for pages in AXE_PAGES.values() for p in pages}
+    kinds = set()
+    for name, limit in (("whole", None), ("split", 100)):
+        site = build_site(copy_fixture("minimal", tmp_path / name / "book"), page_limit=limit)
+        kinds |= {axe_all.page_kind(p) for p in axe_all.site_pages(site)}
+    assert {"zh question", "en question", "side-by-side section", "zh section", "en search"} <= kinds
+    assert kinds <= sample, sorted(kinds - sample)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_pages_have_no_serious_accessibility_violations(served, browser, scheme):
+@pytest.mark.parametrize("which", sorted(AXE_PAGES))
+def test_pages_have_no_serious_accessibility_violations(which, request, browser, scheme):
+    served = request.getfixturevalue(which)
     source = axe_source()
     if source is None:
         pytest.skip("axe-core is not installed: DL500_WITH_BROWSER=1 bash scripts/setup.sh, or set DL500_AXE")
@@ -185,12 +203,10 @@ def test_pages_have_no_serious_accessibility_violations(served, browser, scheme)
     ctx = browser.new_context(bypass_csp=True, color_scheme=scheme, viewport={"width": 1200, "height": 800})
     page = ctx.new_page()
     found = {}
-    for path in AXE_PAGES:
+    for path in AXE_PAGES[which]:
         page.goto(served + path)
         page.evaluate(source)
-        res = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        bad = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in res["violations"]
-               if v["impact"] in ("serious", "critical")]
+        bad = axe_all.serious_violations(page.evaluate(axe_all.AXE_RUN))
         if bad:
             found[path] = bad
     ctx.close()

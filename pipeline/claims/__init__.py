@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,6 +17,7 @@ from ..diagnostics import ERROR, NOTE, WARNING, diag
 from ..load import display_path
 from ..validate import parsed_body
 from .discover import drift_diagnostics, find_checks, find_claims, find_code_units, module_hash, static_diagnostics
+from ..sandbox.pool import WorkerStartFailed
 from .numbers import agree, compare, pick, suggest_text
 from .outputs import output_diff, outputs_match, rewrite_outputs
 
@@ -134,7 +136,12 @@ class LazyPool:
 
 
 def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, quiet=False,
-               update_outputs=False, cache_only=False, require_sandbox=False, verify_cache=0) -> ClaimsResult:
+               update_outputs=False, cache_only=False, require_sandbox=False, verify_cache=0,
+               write_record=True) -> ClaimsResult:
+    """Run (or replay from the cache) every check and runnable block; compare the text with the results.
+
+    `write_record`: also write build/claims.json (what `dl500 claims` leaves for CI artifacts). The build runs
+    claims with it off: the build's outputs are published only as a whole set, never written in place."""
     t0 = time.monotonic()
     res = ClaimsResult()
     claims, d1 = find_claims(book, parsed_body)
@@ -151,8 +158,11 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
     cuda = False
     if "cuda" in devices and can_run and gpu_present():
-        probe = pool.get().run({"kind": "probe"}, limits)
-        cuda = bool(probe.reply and probe.reply.get("cuda"))
+        try:
+            probe = pool.get().run({"kind": "probe"}, limits)
+            cuda = bool(probe.reply and probe.reply.get("cuda"))
+        except WorkerStartFailed:
+            cuda = False  # reported below, where the first task fails to start a worker as well
     if "cuda" in devices and not cuda and not cache_only:
         if require_cuda:
             res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
@@ -168,6 +178,12 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         if verify_cache and pool is not None:
             res.diagnostics += _verify_cache(book, claims, units, check_results, code_results, pool, cache,
                                              limits, verify_cache, res)
+    except WorkerStartFailed as e:
+        check_results, code_results = {}, {}
+        res.diagnostics.append(diag("DL724", display_path(book.root / "book.yaml", book.root), 1, 1,
+                                    f"the claims sandbox could not start a worker: {str(e)[-300:]}",
+                                    "run `dl500 doctor`; check that bubblewrap can start this Python "
+                                    f"({sys.executable})"))
     finally:
         if pool:
             pool.close()
@@ -183,7 +199,7 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         r["claims"] = guards.get(r["check"], [])
     if update_outputs:
         _update_outputs(units, code_results)
-    if not cache_only:
+    if not cache_only and write_record:
         _write_record(book, res)
     res.seconds = time.monotonic() - t0
     return res

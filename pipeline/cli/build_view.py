@@ -17,10 +17,51 @@ class Progress:
         self.t0 = time.monotonic()
         from rich.console import Console
         self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.editions: dict = {}  # lang -> the PDF layout's progress (layout())
+        self.bars = None  # rich progress bars while a layout runs on a terminal
 
     def stage(self, text: str) -> None:
         if not self.quiet:
             self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
+
+    def layout(self, event: dict) -> None:
+        """The PDF layout's events (render.parts.build_pdfs_in_parts): a rich bar per edition on a terminal (parts
+        done / total, pages so far, elapsed), one plain line per part otherwise (CI logs), nothing when quiet."""
+        if self.quiet:
+            return
+        editions = self.editions
+        lang, kind = event["lang"], event["event"]
+        if kind == "layout-start":
+            ed = editions[lang] = {"total": event["parts"], "done": event["parts"] - event["todo"],
+                                   "pages": event["pages"], "t0": time.monotonic()}
+            if self.console.is_terminal:
+                ed["task"] = self._bars().add_task(lang, total=ed["total"], completed=ed["done"], pages=ed["pages"])
+            else:
+                self.stage(f"pdf {lang}: {event['todo']} of {ed['total']} part(s) to lay out, {ed['done']} reused "
+                           f"({ed['pages']} pages)")
+        elif kind == "part" and lang in editions:
+            ed = editions[lang]
+            ed["done"] += 1
+            ed["pages"] += event["pages"]
+            if "task" in ed:
+                self._bars().update(ed["task"], completed=ed["done"], pages=ed["pages"])
+            else:
+                self.stage(f"pdf {lang}: {ed['done']}/{ed['total']} parts, {ed['pages']} pages, "
+                           f"{time.monotonic() - ed['t0']:.1f} s ({event['part']}: {event['pages']} pages)")
+        elif kind == "layout-end" and lang in editions:
+            editions[lang]["ended"] = True
+            if self.bars is not None and all(e.get("ended") for e in editions.values()):
+                self.bars.stop()
+                self.bars = None
+
+    def _bars(self):
+        if self.bars is None:
+            from rich.progress import BarColumn, Progress as Bars, TextColumn, TimeElapsedColumn
+            self.bars = Bars(TextColumn("pdf {task.description}"), BarColumn(),
+                             TextColumn("{task.completed}/{task.total} parts"), TextColumn("{task.fields[pages]} pages"),
+                             TimeElapsedColumn(), console=self.console)
+            self.bars.start()
+        return self.bars
 
 
 def cmd_build(args) -> int:
@@ -35,7 +76,7 @@ def cmd_build(args) -> int:
         print(f"dl500 build: {e}", file=sys.stderr)
         return EXIT_USAGE
     progress = Progress(args.quiet)
-    result = build_book(book, diags, options, progress.stage)
+    result = build_book(book, diags, options, progress.stage, progress.layout)
     show_result(book, result, args.quiet)
     return result.code
 

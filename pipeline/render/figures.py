@@ -64,7 +64,7 @@ FIGURE_LIMITS = {"cpu": 120.0, "memory_mb": 2048}
 
 def _run_figure_scripts(by_script) -> dict:
     """Each chapter's figures.py in one sandboxed task; {script: reply}."""
-    from ..sandbox.pool import Pool
+    from ..sandbox.pool import Pool, WorkerStartFailed
     scripts = sorted(by_script)
     book_root = scripts[0].parent.parent
     checks = book_root.parent / "checks"
@@ -74,6 +74,8 @@ def _run_figure_scripts(by_script) -> dict:
         outcomes = pool.map(scripts, lambda s: {"kind": "figures", "script": str(s.resolve()),
                                                 "names": [fn for _, fn, _ in by_script[s]]},
                             lambda s: FIGURE_LIMITS)
+    except WorkerStartFailed as e:
+        return {s: {"error": f"was not run: the sandbox could not start a worker: {str(e)[-200:]}"} for s in scripts}
     finally:
         pool.close()
     return {s: (o.reply or {}) if o.status == "reply" else {"status": "crash"} for s, o in zip(scripts, outcomes)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html as htmllib
 import re
 from dataclasses import dataclass, field
@@ -124,16 +125,21 @@ def _code(m, ctx: RenderContext) -> str:
         label = labels(ctx.lang)["output"]
         return (f'<div class="code-output"><span class="output-label">{label}</span>'
                 f'<pre class="output"><code>{htmllib.escape(code)}</code></pre></div>')
-    lang = classes[0] if classes else ""
-    try:
-        lexer = get_lexer_by_name(lang) if lang else TextLexer()
-    except ClassNotFound:
-        lexer = TextLexer()
-    body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    body = highlighted(code, classes[0] if classes else "")
     if ctx.target == "pdf":
         body = code_lines(body)
     extra = " runnable" if "run" in classes else ""
     return f'<pre class="highlight{extra}"><code>{body}</code></pre>'
+
+
+@functools.lru_cache(maxsize=8192)
+def highlighted(code: str, lang: str) -> str:
+    """Pygments' HTML of one code block: the same block is shown in both languages, the site and the quiz."""
+    try:
+        lexer = get_lexer_by_name(lang) if lang else TextLexer()
+    except ClassNotFound:
+        lexer = TextLexer()
+    return highlight(code, lexer, HtmlFormatter(nowrap=True))
 
 
 def code_lines(highlighted: str) -> str:

@@ -61,15 +61,21 @@ def far_links(body: str, local: set) -> str:
     return XREF_LINK.sub(sub, body)
 
 
+BUILD_DATE_META = re.compile(r'<meta name="dcterms\.(?:created|modified)" content="[^"]*">\n?')
+
+
 def part_html(book, edition, meta, part: Part) -> str:
-    """A part's HTML: independent of its start page and of every other part's pages (placeholders only)."""
+    """A part's HTML: independent of its start page and of every other part's pages (placeholders only). A chapter
+    part holds nothing of the build either (no date, no revision: the joined PDF's metadata and cover come from
+    the front part), so a commit, which moves the build date, lays out only the front part again."""
     if part.chapter is None:
         def toc_link(anchor):
             return Markup('href="xref:{}" class="far"').format(anchor)
         html = render_edition_html(book, edition, meta, front=True, body=False, toc_link=toc_link)
     else:
         ch = dataclasses.replace(part.chapter, body=far_links(part.chapter.body, part.ids))
-        html = render_edition_html(book, edition, meta, chapters=[ch], front=False)
+        undated = dict(meta, date="", date_iso="", revision="")
+        html = BUILD_DATE_META.sub("", render_edition_html(book, edition, undated, chapters=[ch], front=False))
     return normalise_bookmark_text(html)
 
 
@@ -105,10 +111,13 @@ def fonts_fingerprint() -> str:
 
 
 def _layout_job(args):
-    html, root, write, tags = args
+    html, root, write, tags, drawings = args
     from . import pdf
-    t0 = time.monotonic()
-    data, layout = pdf.write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
+    from .math_drawings import counts, formulas_drawn_once
+    t0, before = time.monotonic(), counts()
+    with formulas_drawn_once(Path(drawings) if drawings else None):
+        data, layout = pdf.write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
+    layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return data, layout, peak, time.monotonic() - t0
@@ -134,20 +143,32 @@ class PartCache:
             os.replace(tmp, d / f"{key}{suffix}")
 
 
-def run_layouts(todo: list, root: Path, jobs: int) -> list:
+def run_layouts(todo: list, root: Path, jobs: int, drawings: Path | None = None, on_done=None) -> list:
     """[(html, write)] → [(pdf or None, layout, peak MiB, seconds)], in fresh forked workers when jobs > 1 (even
-    for one part: the build process already holds the whole edition, so WeasyPrint in it would add to that)."""
-    args = [(html, str(root), write, pdf_tags()) for html, write in todo]  # the forkserver's env may be stale
-    if jobs <= 1 or not args:
-        return [_layout_job(a) for a in args]  # in this process: the single-process path (and its tests)
+    for one part: the build process already holds the whole edition, so WeasyPrint in it would add to that).
+    Longest part first, so the last part to finish is a short one and every worker stays busy to the end.
+    `on_done(i, result)` is called in this process as each part finishes; `drawings`: the formulas' cache."""
+    args = [(html, str(root), write, pdf_tags(), str(drawings) if drawings else "") for html, write in todo]
+    results: list = [None] * len(args)
+    order = sorted(range(len(args)), key=lambda i: -len(args[i][0]))
+    if jobs <= 1 or not args:  # in this process: the single-process path (and its tests)
+        for i in order:
+            results[i] = _layout_job(args[i])
+            if on_done:
+                on_done(i, results[i])
+        return results
     # forkserver with WeasyPrint preloaded: each part gets a fresh process (its own peak RSS, memory given back)
     # that starts in milliseconds instead of re-importing WeasyPrint. Server and workers die with the build.
-    ctx = forkserver_context()
-    order = sorted(range(len(args)), key=lambda i: -len(args[i][0]))  # largest first: better balance
-    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=ctx, max_tasks_per_child=1,
-                             initializer=die_with_parent) as ex:
-        futures = {i: ex.submit(_layout_job, args[i]) for i in order}
-        return [futures[i].result() for i in range(len(args))]
+    from concurrent.futures import as_completed
+    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=forkserver_context(),
+                             max_tasks_per_child=1, initializer=die_with_parent) as ex:
+        futures = {ex.submit(_layout_job, args[i]): i for i in order}
+        for f in as_completed(futures):
+            i = futures[f]
+            results[i] = f.result()
+            if on_done:
+                on_done(i, results[i])
+    return results
 
 
 def _stamp_job(args):
@@ -165,43 +186,90 @@ def run_stamps(htmls: list, root: Path, jobs: int) -> list:
         return list(ex.map(_stamp_job, args))
 
 
-def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                       report: dict) -> bytes:
-    """Lay out (or reuse) every part of one edition once, stamp the page numbers and join them. `report` gets the
-    figures of this build."""
-    parts = split_parts(edition)
-    folder = cache_dir / "pdf-parts"
-    cache, stamp_cache = PartCache(folder), PartCache(folder / "stamps")
-    fonts = fonts_fingerprint()
-    report.update(parts=len(parts), laid_out=0, reused=0, layout_only=0, rounds=1, stamped=0, peaks={},
-                  seconds={})
+@dataclasses.dataclass
+class EditionPlan:
+    """One edition's parts: their HTML and cache keys, the parts found in the cache and those to lay out."""
+    lang: str
+    parts: list
+    htmls: dict
+    keys: dict
+    done: dict  # name -> (pdf bytes, layout)
+    todo: list
+    report: dict
 
-    # A part's HTML holds no page number, so every part is laid out exactly once, cold or warm, in any order.
+
+def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple, report: dict) -> EditionPlan:
+    parts = split_parts(edition)
+    report.update(parts=len(parts), laid_out=0, reused=0, layout_only=0, rounds=1, stamped=0, peaks={},
+                  seconds={}, laid_out_parts=[], formulas={})
     htmls = {p.name: part_html(book, edition, meta, p) for p in parts}
     keys = {n: _key(h, fonts, key_parts) for n, h in htmls.items()}
-    done: dict = {}  # name -> (pdf bytes, layout)
-    todo = []
+    done, todo = {}, []
     for p in parts:
         hit = cache.get(keys[p.name])
         if hit is not None:
             done[p.name] = hit
-            report["reused"] += 1
         else:
             todo.append(p.name)
-    results = run_layouts([(htmls[n], True) for n in todo], root, jobs)
-    for n, (data, lay, peak, secs) in zip(todo, results):
-        cache.put(keys[n], data, lay)
-        done[n] = (data, lay)
-        report["peaks"][n] = max(report["peaks"].get(n, 0), peak)
-        report["seconds"][n] = report["seconds"].get(n, 0) + secs
-    report["laid_out"] = len(todo)
-    layout = {n: lay for n, (_, lay) in done.items()}
+    report["reused"] = len(done)
+    return EditionPlan(edition.lang, parts, htmls, keys, done, todo, report)
 
-    # Page numbers: each part's start from the page counts, then one stamp PDF per part (cached by its HTML).
+
+def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
+                        on_event=None) -> list:
+    """[(book, edition, meta, report)] → the joined PDF of each edition. Every part of every edition is laid out
+    (or reused) once, all editions' parts in one pool, longest first; then per edition the page numbers are
+    stamped and the parts joined. `report` gets the figures of that edition's build. `on_event(dict)` hears of
+    the layout as it goes (layout-start per edition, part per part laid out, layout-end); it must not block."""
+    folder = cache_dir / "pdf-parts"
+    cache = PartCache(folder)
+    fonts = fonts_fingerprint()
+    emit = on_event or (lambda event: None)
+    plans = [plan_edition(book, edition, meta, cache, fonts, key_parts, report)
+             for book, edition, meta, report in requests]
+    for plan in plans:
+        emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
+              "pages": sum(lay.get("pages", 0) for _, lay in plan.done.values())})
+    tasks = [(plan, name) for plan in plans for name in plan.todo]
+
+    def part_done(i, result):
+        plan, name = tasks[i]
+        data, lay, peak, secs = result
+        cache.put(plan.keys[name], data, lay)
+        plan.done[name] = (data, lay)
+        plan.report["peaks"][name] = max(plan.report["peaks"].get(name, 0), peak)
+        plan.report["seconds"][name] = plan.report["seconds"].get(name, 0) + secs
+        plan.report["laid_out_parts"].append(name)
+        for k, v in lay.get("formulas", {}).items():
+            plan.report["formulas"][k] = plan.report["formulas"].get(k, 0) + v
+        emit({"event": "part", "lang": plan.lang, "part": name, "pages": lay.get("pages", 0), "seconds": secs})
+
+    run_layouts([(plan.htmls[name], True) for plan, name in tasks], root, jobs, folder / "formulas", part_done)
+    for plan in plans:
+        plan.report["laid_out"] = len(plan.todo)
+        emit({"event": "layout-end", "lang": plan.lang})
+    out = []
+    for plan in plans:
+        out.append(stamp_and_join(plan, root, folder, fonts, key_parts, jobs))
+        _write_report(folder, plan)
+    return out
+
+
+def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
+                       report: dict, on_event=None) -> bytes:
+    """One edition (see build_pdfs_in_parts)."""
+    return build_pdfs_in_parts([(book, edition, meta, report)], root, cache_dir, jobs, key_parts, on_event)[0]
+
+
+def stamp_and_join(plan: EditionPlan, root: Path, folder: Path, fonts: str, key_parts: tuple, jobs: int) -> bytes:
+    """Page numbers: each part's start from the page counts, one stamp PDF per part (cached by its HTML), then the
+    parts joined into one PDF."""
+    parts, report, stamp_cache = plan.parts, plan.report, PartCache(folder / "stamps")
+    layout = {n: lay for n, (_, lay) in plan.done.items()}
     starts = compute_starts(parts, layout)
     page_of, _ = page_lookup(parts, layout, starts)
     t0 = time.monotonic()
-    s_htmls = {p.name: stamp_html(edition.lang, layout[p.name], starts[p.name], page_of) for p in parts}
+    s_htmls = {p.name: stamp_html(plan.lang, layout[p.name], starts[p.name], page_of) for p in parts}
     s_keys = {n: _key("stamp\0" + h, fonts, key_parts) for n, h in s_htmls.items()}
     stamps, s_todo = {}, []
     for p in parts:
@@ -216,10 +284,19 @@ def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, j
     report["stamped"] = len(s_todo)
     report["stamp_seconds"] = time.monotonic() - t0
     t0 = time.monotonic()
-    data = join_parts([(p.name, done[p.name][0]) for p in parts], parts, layout, starts, folder / "fonts", jobs,
-                      stamps=stamps)
+    data = join_parts([(p.name, plan.done[p.name][0]) for p in parts], parts, layout, starts, folder / "fonts",
+                      jobs, stamps=stamps)
     report["join_seconds"] = time.monotonic() - t0
+    report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
     return data
+
+
+def _write_report(folder: Path, plan: EditionPlan) -> None:
+    """What the last build of this edition did (parts laid out, reused, stamped): read by tests and benchmarks."""
+    keep = ("parts", "laid_out", "reused", "stamped", "laid_out_parts", "pages", "seconds", "peaks", "formulas")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"last-build-{plan.lang}.json").write_text(
+        json.dumps({k: plan.report.get(k) for k in keep}, sort_keys=True), "utf-8")
 
 
 def _key(html: str, fonts: str, key_parts: tuple) -> str:

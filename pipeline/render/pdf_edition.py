@@ -80,8 +80,7 @@ def _lay_out(jobs: list, book, options, target: RenderTarget, out: Rendered) -> 
     if options.pdf_layout == "single":
         write_single_document_pdfs(jobs, book, options.jobs, target)
     else:
-        for job in jobs:
-            write_pdf_in_parts(job, book, options.jobs, target, out.diagnostics)
+        write_pdfs_in_parts(jobs, book, options.jobs, target, out.diagnostics)
 
 
 def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Rendered) -> None:
@@ -141,16 +140,24 @@ def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTar
         mark_written(job.target, job.key, target.cache_dir)
 
 
-def write_pdf_in_parts(job: PdfJob, book, workers: int, target: RenderTarget, diagnostics: list) -> None:
-    """One edition laid out per chapter in `workers` processes and joined; reports parts reused and peak memory."""
-    from .parts import MEMORY_LIMIT_MIB, build_pdf_in_parts
-    lang = job.edition.lang
-    target.on_event(f"pdf {lang}: laying out in parts with WeasyPrint ({workers} process(es))")
-    report: dict = {}
-    data = build_pdf_in_parts(book, job.edition, job.meta, book.root, target.cache_dir, workers,
-                              (weasyprint_version(), job.meta["epoch"]), report)
-    atomic_write(job.target, data)
-    mark_written(job.target, job.key, target.cache_dir)
+def write_pdfs_in_parts(jobs: list, book, workers: int, target: RenderTarget, diagnostics: list) -> None:
+    """The editions laid out per chapter, all parts in one pool of `workers` processes (longest first), then each
+    joined; reports parts reused and peak memory. Layout events go to `target.on_layout`."""
+    from .parts import MEMORY_LIMIT_MIB, build_pdfs_in_parts
+    langs = " and ".join(j.edition.lang for j in jobs)
+    target.on_event(f"pdf {langs}: laying out in parts with WeasyPrint ({workers} process(es))")
+    # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
+    requests = [(book, j.edition, j.meta, {}) for j in jobs]
+    datas = build_pdfs_in_parts(requests, book.root, target.cache_dir, workers, (weasyprint_version(),),
+                                target.on_layout)
+    for job, (_, _, _, report), data in zip(jobs, requests, datas):
+        atomic_write(job.target, data)
+        mark_written(job.target, job.key, target.cache_dir)
+        report_parts(job.edition.lang, report, data, target, diagnostics, MEMORY_LIMIT_MIB)
+
+
+def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, diagnostics: list,
+                 limit_mib: int) -> None:
     peaks = report["peaks"]
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
     target.on_event(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
@@ -159,10 +166,10 @@ def write_pdf_in_parts(job: PdfJob, book, workers: int, target: RenderTarget, di
                     f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s; "
                     f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
-        if mib > MEMORY_LIMIT_MIB:
+        if mib > limit_mib:
             diagnostics.append(diag("DL902", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,
                                     f"laying out part '{name}' of the {lang} PDF took {mib:.0f} MiB "
-                                    f"(limit {MEMORY_LIMIT_MIB} MiB)",
+                                    f"(limit {limit_mib} MiB)",
                                     "split the chapter, or raise DL500_PDF_PART_LIMIT_MIB", severity=WARNING))
 
 

@@ -218,6 +218,7 @@ def merge_structure_trees(writer, parts: list) -> list[PartTree]:
         size = max([int(root.get("/ParentTreeNextKey", 0))] + [k + 1 for k, _ in entries])
         stats.append(PartTree(offset, len(entries), copier.count, copier.figures))
         offset += size
+        reader.resolved_objects.clear()  # this part's parsed objects: copied, not needed again (memory)
     document[NameObject("/K")] = doc_kids
     if namespaces:
         document[NameObject("/NS")] = next(iter(namespaces.values()))

@@ -29,7 +29,8 @@ class RenderTarget:
 
     staging: Path
     cache_dir: Path
-    on_event: Callable[[str], None] = lambda text: None
+    on_event: Callable[[str], None] = lambda text: None  # a stage line
+    on_layout: Callable[[dict], None] = lambda event: None  # PDF layout events (render.parts.build_pdfs_in_parts)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from markupsafe import Markup
 
@@ -28,8 +29,8 @@ from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
 from .html import RenderContext, finish_question_html, labels
 from .output import atomic_write
 from .site_claims import claims_key, mark_claims, read_claim_states
-from .site_pages import git_last_changed, page_labels, write_bilingual_pages, write_question_pages
-from .site_search import tidy_text
+from .site_pages import page_labels, start_git_last_changed, write_bilingual_pages, write_question_pages
+from .site_search import start_search_index, tidy_text
 from .quiz import write_quiz
 
 TEMPLATES = template_dir() / "site"
@@ -266,9 +267,22 @@ def relative(from_dir: str, to: str) -> str:
     """A link from the page in folder `from_dir` (site-relative, ending in /) to `to` (site-relative)."""
     base = from_dir.rstrip("/") or "."
     target, _, frag = to.partition("#")
-    rel = posixpath.relpath(target.rstrip("/") or ".", base)
+    rel = relative_path(target.rstrip("/") or ".", base)
     rel = "" if rel == "." else rel + ("/" if target.endswith("/") or not target else "")
     return rel + (f"#{frag}" if frag else "") if rel or frag else "./"
+
+
+def relative_path(target: str, base: str) -> str:
+    """posixpath.relpath(target, base) for two site-relative paths, without its abspath and getcwd per call (a
+    site links ~150,000 times)."""
+    t = [x for x in target.split("/") if x not in ("", ".")]
+    b = [x for x in base.split("/") if x not in ("", ".")]
+    if ".." in t or ".." in b or target.startswith("/") or base.startswith("/"):
+        return posixpath.relpath(target, base)
+    n = 0
+    while n < len(t) and n < len(b) and t[n] == b[n]:
+        n += 1
+    return "/".join([".."] * (len(b) - n) + t[n:]) or "."
 
 
 SEARCH_CHARS = 6000  # of prose indexed per question and language: nearly every answer whole (docs/web.md)
@@ -316,11 +330,17 @@ class SiteBuilder:
         self.math = MathRenderer(inputs.math)
         # claims_paths is kept for callers: the states now come from the claim cache itself, which claims.json mirrors
         self.claim_states = read_claim_states(book) if claim_states is None else claim_states
-        self.question_cache: dict = {}  # (qid, lang) -> (input key, html, record)
+        # (qid, lang) -> (input key, html, record, fragment, claim states, (number, fallback))
+        self.question_cache: dict = {}
         self.fragments: dict = {}
         self.live_reload = False
         self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
+        self.assets_done: dict = {}  # math, figure and image files written by this builder (see _write_assets)
+        self.words_cache = book.root.parent / ".dl500-cache" / "render" / "search-words.json"
+        # The build sets it: questions, one language's pages and the search index are made in forked processes
+        # (never in serve, whose threads a fork would copy mid-work).
+        self.fork_workers = False
 
     # the layout: which page holds which id
     def plan(self, fragments) -> None:
@@ -373,19 +393,21 @@ class SiteBuilder:
 
     def _question(self, ref, lang: str, page) -> tuple:
         """(input key, html, search record) of one question in one language, re-rendered only when its input changed."""
-        text, fallback = pick_text(self.book, ref.qid, lang)
-        if text is None:
+        inputs = self._question_inputs(ref, lang)
+        if inputs is None:
             return ("", "", None)
-        frag = self.fragments.get((ref.qid, text.lang))
-        if frag is None:
-            return ("", "", None)
-        states = self.claim_states.get((ref.qid, text.lang), [])
+        text, fallback, frag, states = inputs
+        hit = self.question_cache.get((ref.qid, lang))
+        # the same fragment and claim objects as last time: nothing of the question changed (a re-read text gets a
+        # new fragment tuple), so skip hashing its whole text again (the pages ask for each question many times)
+        if hit and hit[3] is frag and hit[4] is states and hit[5] == (ref.number, fallback):
+            return hit[:3]
         key = hashlib.sha256("\0".join([ref.number, lang, str(fallback), *frag, ",".join(text.contributors),
                                         claims_key(states)])
                              .encode()).hexdigest()
-        hit = self.question_cache.get((ref.qid, lang))
         if hit and hit[0] == key:
-            return hit
+            self.question_cache[(ref.qid, lang)] = (*hit[:3], frag, states, (ref.number, fallback))
+            return hit[:3]
         ctx = self._ctx(lang)
         lab = site_labels(lang)
         title = finish_question_html(inline_title(frag[0]), ctx, text.path.parent.name)
@@ -413,15 +435,26 @@ class SiteBuilder:
                   "content": strip_tags(title) if fallback else search_text(strip_tags(title), body)}
         self.stats["questions_rendered"] += 1
         entry = (key, html, record)
-        self.question_cache[(ref.qid, lang)] = entry
+        self.question_cache[(ref.qid, lang)] = (*entry, frag, states, (ref.number, fallback))
         return entry
+
+    def _question_inputs(self, ref, lang: str):
+        """(text, fallback, fragment, claim states) a question's rendering in `lang` depends on, or None."""
+        text, fallback = pick_text(self.book, ref.qid, lang)
+        if text is None:
+            return None
+        frag = self.fragments.get((ref.qid, text.lang))
+        if frag is None:
+            return None
+        return text, fallback, frag, self.claim_states.get((ref.qid, text.lang), [])
 
     def _chapter_label(self, qid: str, lang: str) -> str:
         """"<number> <title>" of the chapter holding `qid` (search results name it)."""
-        for ch in self.book.chapters:
-            if any(q.qid == qid for q in _questions(ch.items)):
-                return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}"
-        return ""
+        if getattr(self, "_chapter_of", (None,))[0] is not self.book.chapters:  # a new outline: map it again
+            self._chapter_of = (self.book.chapters, {q.qid: ch for ch in self.book.chapters
+                                                     for q in _questions(ch.items)})
+        ch = self._chapter_of[1].get(qid)
+        return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}" if ch is not None else ""
 
     # pages
     def render_page(self, page, lang: str) -> str:
@@ -553,22 +586,76 @@ class SiteBuilder:
         if search and not self._search:
             import sys
             print("dl500: the web edition is built without search: install pagefind[extended]", file=sys.stderr)
+        changed = start_git_last_changed(self.book.root)  # runs while the questions are rendered
+        if self.fork_workers:
+            self.fragments = fragments
+            self.render_questions_in_two()
         self.plan(fragments)
         written = []
-        self.changed = changed = git_last_changed(self.book.root)
-        for lang in self.langs:
-            for page in self.pages:
-                written += self._write(self.out / page_url(lang, page.key) / "index.html", self.render_page(page, lang))
-            written += self._write(self.out / lang / "index.html", self.render_contents(lang))
-            written += self._write(self.out / lang / "search" / "index.html", self.render_search_page(lang))
-            written += write_quiz(self, lang)
-            written += write_question_pages(self, lang, changed)
+        # every question is rendered now, so the search records are known: the index is made while pages are written
+        index_done = start_search_index(self.search_records(), self.out, pagefind_executable(),
+                                        self.words_cache, self.fork_workers) if self._search else None
+        self.changed = changed()
+        langs = list(self.langs)
+        other = forked(self, "write_language", langs.pop(0)) if self.fork_workers and len(langs) > 1 else None
+        for lang in langs:
+            written += self.write_language(lang)[0]
+        if other is not None:
+            more, pages_written = other()
+            written += more
+            self.stats["pages_written"] += pages_written
         written += write_bilingual_pages(self)
         written += self._write(self.out / "index.html", self.render_home())
         written += self._write_assets()
-        if self._search:
-            write_search_index(self.search_records(), self.out)
+        if index_done is not None:
+            self.stats["search_indexed"] = index_done()
         return written
+
+    def write_language(self, lang: str) -> tuple:
+        """(files written, pages written) of one edition: chapter, contents, search, quiz and question pages."""
+        before = self.stats["pages_written"]
+        written = []
+        for page in self.pages:
+            written += self._write(self.out / page_url(lang, page.key) / "index.html", self.render_page(page, lang))
+        written += self._write(self.out / lang / "index.html", self.render_contents(lang))
+        written += self._write(self.out / lang / "search" / "index.html", self.render_search_page(lang))
+        written += write_quiz(self, lang)
+        written += write_question_pages(self, lang, self.changed)
+        return written, self.stats["pages_written"] - before
+
+    def render_questions_in_two(self) -> None:
+        """Render every question text, half in a forked copy of this process: two cores for the largest part of
+        a cold site. The pages then take each question from the cache."""
+        refs = [ref for _, ref in self.book.questions()]
+        pairs = [(ref, lang) for ref in refs for lang in self.langs]
+        if len(pairs) < FORK_MIN_TEXTS:
+            return
+        # a question's languages in the same process: they share formulas and code, each drawn once per process
+        other = forked(self, "render_questions", [(ref.qid, lang) for ref in refs[1::2] for lang in self.langs])
+        self.render_questions([(ref.qid, lang) for ref in refs[0::2] for lang in self.langs])
+        entries, svg_files, memo, rendered = other()
+        refs = {ref.qid: ref for ref in refs}
+        for (qid, lang), entry in entries:
+            inputs = self._question_inputs(refs[qid], lang)
+            if inputs is not None and entry is not None:
+                self.question_cache[(qid, lang)] = (*entry, *inputs[2:], (refs[qid].number, inputs[1]))
+        self.math.svg_files.update(svg_files)
+        self.math.memo.update(memo)
+        self.stats["questions_rendered"] += rendered
+
+    def render_questions(self, keys: list) -> tuple:
+        """Render (qid, lang) pairs; returns what a forked worker hands back: the entries, and the math files,
+        math markup and count it added."""
+        svg_before, memo_before = set(self.math.svg_files), set(self.math.memo)
+        rendered_before = self.stats["questions_rendered"]
+        refs = {ref.qid: ref for _, ref in self.book.questions()}
+        entries = []
+        for qid, lang in keys:
+            entry = self._question(refs[qid], lang, None)
+            entries.append(((qid, lang), entry if entry[2] is not None or entry[1] else None))
+        return (entries, {k: v for k, v in self.math.svg_files.items() if k not in svg_before},
+                {k: v for k, v in self.math.memo.items() if k not in memo_before},
+                self.stats["questions_rendered"] - rendered_before)
 
     def rewrite_chapters(self, fragments, qids: set) -> list:
         """Re-render only the pages holding `qids` (after an edit): the other questions come from the cache."""
@@ -601,10 +688,12 @@ class SiteBuilder:
         chapters = []
         for ch in self.book.chapters:
             page = next(p for p in self.pages if p.chapter is ch)
-            chapters.append({"href": f"{ROOT}{page_url(lang, ch.cid + '/')}",
-                             "label": lab["chapter"].format(ch.number),
-                             "title": title_of(ch.title, lang, self.book.primary),
-                             "items": Markup(self._toc_items(ch.items, lang, page))})
+            # attributes, not a dict: in the template `ch.items` of a dict is dict.items, printed as
+            # "<built-in method items …>" in place of the chapter's questions
+            chapters.append(SimpleNamespace(href=f"{ROOT}{page_url(lang, ch.cid + '/')}",
+                                            label=lab["chapter"].format(ch.number),
+                                            title=title_of(ch.title, lang, self.book.primary),
+                                            items=Markup(self._toc_items(ch.items, lang, page))))
         html = self.env.get_template("contents.html.j2").render(
             lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
             chapters=chapters, meta=self.inputs.meta, live_reload=self.live_reload, search=self.search_enabled,
@@ -638,12 +727,22 @@ class SiteBuilder:
         if css:
             css = css.rstrip("\n") + "\n" + _dark_css()
         written += self._write(self.out / "assets" / "highlight.css", css)
+        # what this builder wrote already is not looked at again (serve calls this after every edit): a math file's
+        # name is its content's hash, a figure is known by its text, an image by its path (a changed image
+        # rebuilds the whole site, with a new builder)
+        done = self.assets_done
         for name, svg in self.math.svg_files.items():
-            written += self._write(self.out / "math" / name, svg, check=False)
+            if ("math", name) not in done:
+                written += self._write(self.out / "math" / name, svg, check=False)
+                done[("math", name)] = True
         for (folder, url), svg in self.inputs.figures.items():
-            written += self._write(self.out / "img" / folder / url, svg)
+            if done.get(("figure", folder, url)) != svg:
+                written += self._write(self.out / "img" / folder / url, svg)
+                done[("figure", folder, url)] = svg
         for (folder, url), p in self.inputs.images.items():
-            written += self._write(self.out / "img" / folder / url, Path(p).read_bytes())
+            if done.get(("image", folder, url)) != str(p):
+                written += self._write(self.out / "img" / folder / url, Path(p).read_bytes())
+                done[("image", folder, url)] = str(p)
         return written
 
     def _write(self, path: Path, data, check=True) -> list:
@@ -653,6 +752,32 @@ class SiteBuilder:
         atomic_write(path, raw)
         self.stats["pages_written"] += path.suffix == ".html"
         return [path]
+
+
+FORK_MIN_TEXTS = 200  # question texts below which rendering half of them in a fork costs more than it saves
+_FORKED: dict = {}  # the builder a forked worker works on: set just before the fork, so nothing is pickled
+
+
+def _call_forked(method: str, arg):
+    return getattr(_FORKED["builder"], method)(arg)
+
+
+def forked(builder, method: str, arg):
+    """Start builder.<method>(arg) in a forked copy of this process (it sees everything rendered so far); returns
+    a function that waits for the result (and raises what the method raised)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    _FORKED["builder"] = builder
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_call_forked, method, arg)
+
+    def wait():
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+            _FORKED.pop("builder", None)
+    return wait
 
 
 @functools.lru_cache(maxsize=1)
@@ -667,8 +792,19 @@ def _walk(items):
             yield from _walk(it.items)
 
 
+_QUESTIONS: dict = {}  # id(items) -> (items, its questions): the pages ask for the same outline lists often
+
+
 def _questions(items):
-    return [it for it in _walk(items) if isinstance(it, QuestionRef)]
+    hit = _QUESTIONS.get(id(items))
+    if hit is not None and hit[0] is items:
+        return list(hit[1])
+    found = [it for it in _walk(items) if isinstance(it, QuestionRef)]
+    if isinstance(items, tuple):  # immutable: the answer can be kept (kept with it, so its id is never reused)
+        if len(_QUESTIONS) > 20_000:  # serve's outlines come and go: never let old ones pile up
+            _QUESTIONS.clear()
+        _QUESTIONS[id(items)] = (items, tuple(found))
+    return found
 
 
 # --- search -----------------------------------------------------------------------------------------------
@@ -687,19 +823,23 @@ def pagefind_available() -> bool:
     return pagefind_executable() is not None
 
 
-def write_search_index(records: list, site: Path) -> None:
-    """Pagefind index of one record per question and language under site/pagefind/ (see site_search)."""
+def write_search_index(records: list, site: Path, words_cache: Path | None = None) -> bool:
+    """Pagefind index of one record per question and language under site/pagefind/ (see site_search); False when
+    the index there was made from the same records."""
     from .site_search import write_search_index as write_index
-    write_index(records, site, pagefind_executable())
+    return write_index(records, site, pagefind_executable(), words_cache)
 
 
 def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None,
-               claim_states=None):
+               claim_states=None, fork=True):
     """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten).
     `claim_states` (site_claims.claims_for_site) default to what the claim cache holds now."""
     out_dir = Path(out_dir)
     if claims_paths is None:
         claims_paths = [out_dir.parent / "claims.json", book.root.parent / "build" / "claims.json"]
-    builder = builder or SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
+    if builder is None:
+        builder = SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
+        import multiprocessing
+        builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
     builder.write_all(fragments, search=search)
     return [out_dir / "index.html"]

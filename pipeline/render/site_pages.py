@@ -35,19 +35,41 @@ def page_labels(lang: str) -> dict:
 def git_last_changed(folder: Path) -> dict:
     """Resolved path → YYYY-MM-DD of the last commit touching it, for every file under `folder`, from one
     `git log`; {} when `folder` is not in a git work tree or git is missing."""
+    return start_git_last_changed(folder)()
+
+
+def start_git_last_changed(folder: Path):
+    """Start git_last_changed's `git log` and return a function that waits for it and reads the answer: the log
+    runs beside the rendering (into a temporary file, so a long log never blocks on a full pipe)."""
+    import tempfile
     try:
         top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
                              text=True, timeout=30)
         if top.returncode != 0:
-            return {}
-        log = subprocess.run(["git", "-C", str(folder), "log", "--format=@%cs", "--name-only", "--no-renames",
-                              "-z", "--", "."], capture_output=True, text=True, timeout=120)
+            return dict
+        out = tempfile.TemporaryFile()
+        log = subprocess.Popen(["git", "-C", str(folder), "log", "--format=@%cs", "--name-only", "--no-renames",
+                                "-z", "--", "."], stdout=out, stderr=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
-        return {}
-    if log.returncode != 0:
-        return {}
-    root, out, day = Path(top.stdout.strip()), {}, ""
-    for token in log.stdout.replace("\n", "\0").split("\0"):
+        return dict
+
+    def result() -> dict:
+        with out:
+            try:
+                if log.wait(timeout=120) != 0:
+                    return {}
+            except subprocess.TimeoutExpired:
+                log.kill()
+                log.wait()
+                return {}
+            out.seek(0)
+            return _parse_git_log(Path(top.stdout.strip()), out.read().decode("utf-8", "replace"))
+    return result
+
+
+def _parse_git_log(root: Path, text: str) -> dict:
+    out, day = {}, ""
+    for token in text.replace("\n", "\0").split("\0"):
         if token.startswith("@"):
             day = token[1:]
         elif token:
@@ -79,7 +101,19 @@ def _book_questions(builder) -> list:
 
 
 def _outline(builder, chapter, lang: str, current: str) -> str:
-    """The chapter's questions as a list of links to their question pages, the current one marked."""
+    """The chapter's questions as a list of links to their question pages, the current one marked. Drawn once
+    per chapter and language for all its question pages (by each question's render key, so an edit redraws it)."""
+    from .site import _questions
+    keys = tuple(builder._question(ref, lang, None)[0] for ref in _questions(chapter.items))
+    memo = builder.__dict__.setdefault("outline_memo", {})
+    hit = memo.get((chapter.cid, lang))
+    if hit is None or hit[0] != keys:
+        hit = memo[(chapter.cid, lang)] = (keys, _outline_html(builder, chapter, lang))
+    link = f'<a href="@ROOT@{lang}/q/{current}/">'
+    return hit[1].replace(link, link[:-1] + ' aria-current="page">', 1)
+
+
+def _outline_html(builder, chapter, lang: str) -> str:
     from .site import _questions
     out = ["<ol>"]
     for it in chapter.items:
@@ -87,19 +121,18 @@ def _outline(builder, chapter, lang: str, current: str) -> str:
             t = htmllib.escape(title_of(it.title, lang, builder.book.primary))
             out.append(f'<li><span class="number">{it.number}</span> {t}<ol>')
             for ref in _questions(it.items):
-                out.append(_outline_item(builder, ref, lang, current))
+                out.append(_outline_item(builder, ref, lang))
             out.append("</ol></li>")
         else:
-            out.append(_outline_item(builder, it, lang, current))
+            out.append(_outline_item(builder, it, lang))
     out.append("</ol>")
     return "".join(out)
 
 
-def _outline_item(builder, ref, lang, current) -> str:
+def _outline_item(builder, ref, lang) -> str:
     entry = builder._question(ref, lang, None)
     title = entry[2]["meta"]["title"] if entry[2] else ref.qid
-    aria = ' aria-current="page"' if ref.qid == current else ""
-    return (f'<li><a href="@ROOT@{lang}/q/{ref.qid}/"{aria}><span class="number">{ref.number}</span> '
+    return (f'<li><a href="@ROOT@{lang}/q/{ref.qid}/"><span class="number">{ref.number}</span> '
             f'{htmllib.escape(title)}</a></li>')
 
 
@@ -159,10 +192,15 @@ def write_question_pages(builder, lang: str, changed: dict, only=None) -> list:
 
 # --- side by side ----------------------------------------------------------------------------------------
 
-def translation_states(book) -> dict:
+def translation_states(book, qids=None) -> dict:
     """(qid, lang) → (state, since): current, draft, stale (since: the original's hash the translation follows)
-    or missing, for every translation language."""
+    or missing, for every translation language; of the questions in `qids` only, when given (serve after an
+    edit: hashing every original of the book took longer than the rest of the rebuild)."""
+    import dataclasses
+
     from ..status import question_entries
+    if qids is not None:
+        book = dataclasses.replace(book, texts={k: t for k, t in book.texts.items() if k[0] in qids})
     out = {}
     for e in question_entries(book):
         state = e.state if e.state in ("stale", "missing", "draft") else "current"
@@ -213,11 +251,12 @@ def write_bilingual_pages(builder, only=None) -> list:
     from .site import _questions
     if len(builder.langs) < 2:
         return []
-    states = translation_states(builder.book)
+    pages = [page for page in builder.pages
+             if only is None or any(q.qid in only for q in _questions(page.items))]
+    shown = None if only is None else {q.qid for page in pages for q in _questions(page.items)}
+    states = translation_states(builder.book, shown)
     written = []
-    for page in builder.pages:
-        if only is not None and not any(q.qid in only for q in _questions(page.items)):
-            continue
+    for page in pages:
         written += builder._write(builder.out / "bilingual" / page.key / "index.html",
                                   render_bilingual_page(builder, page, states))
     return written

@@ -11,7 +11,10 @@ from the original text, so no space the segmentation added ever shows.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html as htmllib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -60,39 +63,121 @@ def index_text(text: str) -> str:
     return " ".join("".join(parts).split())
 
 
-def record_html(r: dict) -> str:
+class WordCache:
+    """index_text() of every text indexed last time, by the text's hash (.dl500-cache/render/search-words.json):
+    jieba runs only on text it has not cut before, and its dictionary is not even loaded when nothing is new."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.used, self.new = path, {}, 0
+        self.known = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text("utf-8"))
+                self.known = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self.known = {}
+
+    def index_text(self, text: str) -> str:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+        out = self.known.get(key)
+        if not isinstance(out, str):
+            out = index_text(text)
+            self.new += 1
+        self.used[key] = out
+        return out
+
+    def save(self) -> None:
+        """Keep the texts of this index only, so the file never grows past the book."""
+        if self.path is None or (not self.new and len(self.used) == len(self.known)):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(self.used, ensure_ascii=False), "utf-8")
+        os.replace(tmp, self.path)
+
+
+def record_html(r: dict, words: WordCache | None = None) -> str:
     """One record as the tiny page Pagefind indexes: words in the body, the original text in meta attributes."""
     e = functools.partial(htmllib.escape, quote=True)
+    cut = words.index_text if words is not None else index_text
     meta = r["meta"]
     return (f'<!doctype html><html lang="{e(r["language"])}"><body>'
             f'<a data-pagefind-meta="target[href], title[data-title], number[data-number], chapter[data-chapter], '
             f'text[data-text]" href="{e(r["url"])}" data-title="{e(meta["title"])}" '
             f'data-number="{e(meta["number"])}" data-chapter="{e(meta.get("chapter", ""))}" '
             f'data-text="{e(tidy_text(r["content"]))}"></a>'
-            f'<h1>{e(index_text(meta["title"]))}</h1><p>{e(index_text(r["content"]))}</p></body></html>')
+            f'<h1>{e(cut(meta["title"]))}</h1><p>{e(cut(r["content"]))}</p></body></html>')
 
 
-def write_search_index(records: list, site: Path, exe) -> None:
-    """Pagefind index of one record per question and language under site/pagefind/ (replaced whole).
+RECORDS_STAMP = ".dl500-records"  # in site/pagefind/: the digest of the records that index was made from
+
+
+def records_digest(records: list, exe) -> str:
+    h = hashlib.sha256(json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    h.update(f"\0{exe}\0{INDEX_FORMAT}".encode())
+    return h.hexdigest()
+
+
+INDEX_FORMAT = "2"  # bump when record_html or the suffix rule changes: the index is then made again
+
+
+def index_is_current(records: list, site: Path, exe) -> bool:
+    """Whether site/pagefind/ was made from exactly these records (then Pagefind need not run)."""
+    stamp = site / "pagefind" / RECORDS_STAMP
+    try:
+        return stamp.read_text("utf-8") == records_digest(records, exe) and \
+            (site / "pagefind" / "pagefind.js").is_file()
+    except OSError:
+        return False
+
+
+def write_search_index(records: list, site: Path, exe, words_cache: Path | None = None) -> bool:
+    """Pagefind index of one record per question and language under site/pagefind/ (replaced whole), unless the
+    index there was made from the same records; True when Pagefind ran.
 
     Each record becomes a tiny HTML file that the Pagefind binary indexes in one run (~1.6 s for 1,000 records);
     feeding the same records through the Python API's add_custom_record took ~100 ms each, here ~100 s.
     """
     from .lifeline import die_with_parent
+    if index_is_current(records, site, exe):
+        return False
+    words = WordCache(words_cache)
     with tempfile.TemporaryDirectory(prefix="dl500-pagefind-") as tmp:
         src = Path(tmp) / "records"
         for i, r in enumerate(records):
             p = src / r["language"] / f"{i}.html"
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(record_html(r), "utf-8")
+            p.write_text(record_html(r, words), "utf-8")
+        words.save()
         out = Path(tmp) / "pagefind"
         res = subprocess.run([str(exe), "--site", str(src), "--output-path", str(out), "--silent"],
                              capture_output=True, text=True, preexec_fn=die_with_parent)
         if res.returncode != 0:
             raise RuntimeError(f"pagefind failed: {res.stderr.strip()[-500:]}")
+        (out / RECORDS_STAMP).write_text(records_digest(records, exe), "utf-8")
         final, old = site / "pagefind", site / ".pagefind.old"
         shutil.rmtree(old, ignore_errors=True)
         if final.exists():
             final.rename(old)
         shutil.copytree(out, final)
         shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
+def start_search_index(records: list, site: Path, exe, words_cache: Path | None, background: bool):
+    """Start write_search_index; returns a function that waits for it (and raises what it raised). In the
+    background it runs in a forked process, so on a second core while the pages are written."""
+    if not background or index_is_current(records, site, exe):
+        ran = write_search_index(records, site, exe, words_cache)
+        return lambda: ran
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(write_search_index, records, site, exe, words_cache)
+
+    def wait():
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+    return wait

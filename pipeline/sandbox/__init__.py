@@ -67,6 +67,9 @@ def _ro_binds(paths) -> list[str]:
 def python_paths() -> list[str]:
     """The Python installation the worker needs: prefixes and every sys.path folder, resolved."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    # The prefix as the interpreter names it too: a virtual environment reached through a symlink is started by
+    # that path (sys.executable), which must exist inside the sandbox as well as its resolved target.
+    prefixes |= {os.path.abspath(p) for p in (sys.prefix, sys.exec_prefix)}
     prefixes.add(os.path.realpath(sys.executable).rsplit("/bin/", 1)[0])
     paths = set(prefixes)
     for p in sys.path:  # site folders outside the prefixes (never the project folder or a test folder)

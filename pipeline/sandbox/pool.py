@@ -19,6 +19,10 @@ STARTUP_TIMEOUT = 180.0  # importing torch on a cold, busy machine
 REPLY_MARGIN = 30.0  # the worker enforces the task's limits; this only catches a wedged worker
 
 
+class WorkerStartFailed(RuntimeError):
+    """A sandboxed worker did not come up (bwrap refused, the interpreter is not reachable inside, ...)."""
+
+
 @dataclass
 class TaskOutcome:
     status: str  # "reply", "crash" (the worker itself died or broke the protocol)
@@ -68,7 +72,7 @@ class Worker:
         if not ready or not ready.get("ready"):
             self.kill()
             time.sleep(0.05)
-            raise RuntimeError("a claims worker did not start: " + "".join(self.stderr_lines[-5:]))
+            raise WorkerStartFailed("".join(self.stderr_lines[-5:]).strip() or "it exited before saying it was ready")
 
     def _drain_stderr(self, proc):
         for raw in proc.stderr:

@@ -1,0 +1,161 @@
+"""Each distinct formula drawn once: WeasyPrint's drawing of a formula's SVG cached by content, replayed inline.
+
+Profiling a layout worker (docs/build.md) showed WeasyPrint parsing and drawing a formula's SVG (ziamath's glyph
+outlines as paths) again at every occurrence, ~20 ms each: the largest single term of a math-heavy chapter. While
+`formulas_drawn_once` is active in a layout process, an SVG image given as a data: URI (our formulas, so the URI is
+the formula's content) is drawn once on a scratch stream; the resulting PDF operators are kept in memory and on
+disk, keyed by (WeasyPrint version, the URI's hash, the drawn size), and every occurrence in any part, either
+edition or a later build appends those operators between q/Q. Only drawings made of paths, device colours and
+simple graphics states are kept (no font, colour space, pattern, shading, image or marked content); anything else
+is drawn as WeasyPrint draws it. The operators are the same whether they came from the cache or not, so the output
+stays byte-reproducible. (A shared Form XObject per formula was tried first: the same CPU, 20% larger parts,
+because a small form compresses worse than the page stream that holds the same glyph paths many times.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+
+_state = {"folder": None, "version": "", "installed": False, "active": False, "drawn": 0, "reused": 0,
+          "cached": 0}
+
+
+@contextlib.contextmanager
+def formulas_drawn_once(folder: Path | None):
+    """While in this block, this process draws each formula once per document (see the module doc); `folder`
+    keeps the drawings across documents and builds (None: per document only)."""
+    ok = _install()
+    _state.update(folder=folder, active=ok)
+    try:
+        yield
+    finally:
+        _state.update(folder=None, active=False)
+        _memo.clear()
+
+
+def _install() -> bool:
+    """Route WeasyPrint's SVG image drawing through draw_once (once per process). False where this WeasyPrint
+    lacks what the hook relies on: then formulas are drawn as WeasyPrint draws them."""
+    try:
+        import weasyprint
+        from weasyprint.images import SVGImage
+        from weasyprint.pdf.stream import Stream
+    except ImportError:
+        return False
+    if not (hasattr(Stream, "add_group") and hasattr(Stream, "draw_x_object")):
+        return False
+    _state["version"] = weasyprint.__version__
+    if not _state["installed"]:
+        original = SVGImage.draw
+
+        def draw(self, stream, concrete_width, concrete_height, style):
+            return draw_once(original, self, stream, concrete_width, concrete_height, style)
+
+        SVGImage.draw = draw
+        _state["installed"] = True
+    return True
+
+
+def counts() -> dict:
+    """Formulas drawn, drawings taken from the disk cache, occurrences that reused a form, in this process."""
+    return {k: _state[k] for k in ("drawn", "cached", "reused")}
+
+
+def draw_once(original, image, stream, width, height, style) -> None:
+    url = getattr(image, "_base_url", None) or ""
+    if not _state["active"] or not url.startswith("data:image/svg") or not width or not height \
+            or getattr(stream, "_resources", None) is None:
+        return original(image, stream, width, height, style)
+    key = (hashlib.sha256(url.encode()).hexdigest(), repr(float(width)), repr(float(height)))
+    drawing = _memo.get(key) or _load(key)
+    if drawing is None:
+        drawing = _draw_apart(original, image, stream, width, height, style)
+        if drawing is None:  # uses fonts, patterns, images: drawn as WeasyPrint draws it
+            return original(image, stream, width, height, style)
+        _state["drawn"] += 1
+        _save(key, drawing)
+    else:
+        _state["reused"] += 1
+    _memo[key] = drawing
+    ops, states = drawing
+    import pydyf
+    for name, values in states.items():
+        stream._resources["ExtGState"].setdefault(name, pydyf.Dictionary(values))
+    stream.push_state()  # the replayed operators change colours and states that the stream does not track
+    stream.stream.append(ops)
+    stream.pop_state()
+
+
+_memo: dict = {}  # (uri hash, width, height) -> (operators, graphics states), while formulas_drawn_once lasts
+
+
+def _draw_apart(original, image, stream, width, height, style):
+    """(operators, graphics states) of the SVG drawn on a scratch stream, or None when the drawing needs more
+    than paths, device colours and simple graphics states (fonts, colour spaces, patterns, images)."""
+    import pydyf
+    res = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(), "XObject": pydyf.Dictionary(),
+                            "Pattern": pydyf.Dictionary(), "Shading": pydyf.Dictionary(),
+                            "ColorSpace": stream._resources.get("ColorSpace")})
+    fonts = getattr(stream, "_fonts", None)
+    fonts_before = len(fonts or {})
+    scratch = stream.clone(resources=res, extra=None)
+    # A fresh parse: WeasyPrint's <use> rewrites the SVG tree as it draws, so a second drawing of the same image
+    # object gives other operators; the kept drawing must not depend on what was drawn before.
+    from weasyprint.images import SVGImage, get_image_from_uri
+    fresh = get_image_from_uri({}, image._url_fetcher, None, image._base_url, context=image._context)
+    if not isinstance(fresh, SVGImage):
+        return None
+    original(fresh, scratch, width, height, style)
+    if len(fonts or {}) != fonts_before or any(res[k] for k in ("XObject", "Pattern", "Shading")):
+        return None
+    states = {}
+    for name, v in res["ExtGState"].items():
+        if not isinstance(v, dict) or not all(isinstance(x, (int, float)) for x in v.values()):
+            return None
+        states[name] = dict(v)
+    from pydyf import _to_bytes
+    ops = b"\n".join(_to_bytes(item) for item in scratch.stream)
+    if NAMED_RESOURCE_OPS & set(ops.split()):
+        return None
+    return ops, states
+
+
+NAMED_RESOURCE_OPS = {b"cs", b"CS", b"scn", b"SCN", b"Tf", b"Do", b"sh", b"BI", b"BDC", b"BMC"}
+
+
+def _path(key) -> Path | None:
+    folder = _state["folder"]
+    if folder is None:
+        return None
+    h = hashlib.sha256("\0".join((_state["version"], *key)).encode()).hexdigest()
+    return Path(folder) / h[:2] / f"{h}.json"
+
+
+def _load(key):
+    p = _path(key)
+    if p is None:
+        return None
+    try:
+        entry = json.loads(p.read_text("utf-8"))
+        ops, states = entry["ops"].encode("latin-1"), entry["ext_g_state"]
+    except (OSError, ValueError, KeyError, AttributeError, UnicodeEncodeError):
+        return None
+    if not isinstance(states, dict) or NAMED_RESOURCE_OPS & set(ops.split()):
+        return None
+    _state["cached"] += 1
+    return ops, states
+
+
+def _save(key, drawing) -> None:
+    p = _path(key)
+    if p is None:
+        return
+    ops, states = drawing
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}")
+    tmp.write_text(json.dumps({"ops": ops.decode("latin-1"), "ext_g_state": states}), "utf-8")
+    os.replace(tmp, p)

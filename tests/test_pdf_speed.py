@@ -1,0 +1,103 @@
+"""The parts layout stays local and says what it does: an edit lays out its own chapter only (even when it adds a
+page or a commit moves the build date), formulas are drawn once and reused from the cache, progress is reported."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import copy_fixture, patch_file, run_cli
+
+EDIT = ("source/ch02/conv-params.zh.md", "个参数。", "个参数（含偏置）。")
+
+
+def build(root, monkeypatch, capsys, *extra, epoch="1700000000"):
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    monkeypatch.setenv("DL500_PDF_LAYOUT", "parts")
+    monkeypatch.setenv("DL500_PDF_RECTO", "0")
+    rc, _, err = run_cli(capsys, "build", ".", "--format", "pdf", *extra)
+    assert rc == 0, err
+    return err
+
+
+def last_build(root, lang="zh") -> dict:
+    return json.loads((root / ".dl500-cache/render/pdf-parts" / f"last-build-{lang}.json").read_text("utf-8"))
+
+
+def pages(root, lang="zh") -> int:
+    from pypdf import PdfReader
+    return len(PdfReader(str(root / "build" / lang / "dl500.pdf")).pages)
+
+
+def test_an_edit_lays_out_only_its_part(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    assert last_build(root)["laid_out"] == 3  # cold: front and two chapters
+    patch_file(root, *EDIT)
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    assert last_build(root)["laid_out_parts"] == ["ch02"]
+
+
+def test_an_edit_that_adds_a_page_lays_out_only_its_part(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    before = pages(root)
+    patch_file(root, EDIT[0], EDIT[1], EDIT[1] + "\n\n" + ("增加的段落，足够长的一段话。" * 40 + "\n\n") * 4)
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    assert pages(root) > before
+    report = last_build(root)
+    assert report["laid_out_parts"] == ["ch02"] and report["reused"] == 2
+    assert report["stamped"] >= 1  # the numbers after the new page moved: restamped, not laid out
+
+
+def test_a_new_build_date_lays_out_only_the_front_part(tmp_path, capsys, monkeypatch):
+    """A commit moves the build date (SOURCE_DATE_EPOCH from git): only the cover shows it."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2", epoch="1700086400")
+    assert last_build(root)["laid_out_parts"] == ["front"]
+    assert "2023-11-15" in run_text(root)  # the cover shows the new date
+
+
+def run_text(root, lang="zh") -> str:
+    import subprocess
+    return subprocess.run(["pdftotext", str(root / "build" / lang / "dl500.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_formulas_drawn_from_the_cache_give_the_same_bytes(tmp_path, capsys, monkeypatch):
+    """Each distinct formula is drawn once; a later layout replays the cached drawing, byte for byte."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "1")
+    cold = last_build(root)["formulas"]
+    first = (root / "build/zh/dl500.pdf").read_bytes()
+    parts = root / ".dl500-cache/render/pdf-parts"
+    for p in parts.rglob("*.pdf"):  # forget the laid-out parts and stamps, keep the formulas' drawings
+        p.unlink()
+    (root / ".dl500-cache/render/last-build.json").unlink()
+    for p in (root / ".dl500-cache/render/outputs").iterdir():
+        p.unlink()
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "1")
+    warm = last_build(root)["formulas"]
+    assert cold["drawn"] > 0 and cold["cached"] == 0
+    assert warm["drawn"] == 0 and warm["cached"] == cold["drawn"]
+    assert (root / "build/zh/dl500.pdf").read_bytes() == first
+
+
+def test_layout_progress_is_plain_lines_off_a_terminal(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    err = build(root, monkeypatch, capsys, "--jobs", "2")  # both editions, one pool
+    assert "pdf zh and en: laying out in parts" in err
+    lines = err.splitlines()
+    starts = [i for i, line in enumerate(lines) if "part(s) to lay out" in line]
+    done = [i for i, line in enumerate(lines) if "/3 parts," in line]
+    assert len(starts) == 2 and len(done) == 6  # 3 parts an edition, one line each as it finishes
+    assert max(starts) < min(done)  # both editions are scheduled before the first part finishes
+    assert any("pdf zh: 3/3 parts" in lines[i] for i in done) and any("pdf en: 3/3 parts" in lines[i] for i in done)
+    assert "\x1b[" not in err  # no terminal control codes in a log
+
+
+def test_quiet_build_prints_no_progress(tmp_path, capsys, monkeypatch):
+    root = copy_fixture("minimal", tmp_path / "book")
+    err = build(root, monkeypatch, capsys, "--lang", "zh", "-q")
+    assert "parts," not in err and "to lay out" not in err
