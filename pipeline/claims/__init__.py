@@ -155,21 +155,7 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
     can_run = not cache_only and _sandbox_allows(book, require_sandbox, res)
     pool = LazyPool(book, jobs, len(cited) + len(units)) if can_run else None
 
-    devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
-    cuda = False
-    if "cuda" in devices and can_run and gpu_present():
-        try:
-            probe = pool.get().run({"kind": "probe"}, limits)
-            cuda = bool(probe.reply and probe.reply.get("cuda"))
-        except WorkerStartFailed:
-            cuda = False  # reported below, where the first task fails to start a worker as well
-    if "cuda" in devices and not cuda and not cache_only:
-        if require_cuda:
-            res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
-                                        "--require cuda, but torch sees no CUDA device here",
-                                        "run on a machine with an NVIDIA GPU and a CUDA build of torch"))
-        devices = [d for d in devices if d != "cuda"]
-        res.skipped.append("cuda")
+    devices = _devices_to_run(book, device, pool if can_run else None, limits, require_cuda, cache_only, res)
 
     try:
         check_results = _run_checks(book, cited, devices, cache, pool, limits, res, quiet)
@@ -203,6 +189,27 @@ def run_claims(book, device="all", jobs=0, require_cuda=False, use_cache=True, q
         _write_record(book, res)
     res.seconds = time.monotonic() - t0
     return res
+
+
+def _devices_to_run(book, device: str, pool, limits: dict, require_cuda: bool, cache_only: bool, res) -> list:
+    """cpu and/or cuda as asked; cuda only where a GPU is present and torch sees it (a sandboxed probe),
+    else skipped (DL709 with --require cuda)."""
+    devices = ["cpu"] if device == "cpu" else ["cuda"] if device == "cuda" else ["cpu", "cuda"]
+    cuda = False
+    if "cuda" in devices and pool is not None and gpu_present():
+        try:
+            probe = pool.get().run({"kind": "probe"}, limits)
+            cuda = bool(probe.reply and probe.reply.get("cuda"))
+        except WorkerStartFailed:
+            cuda = False  # reported below, where the first task fails to start a worker as well
+    if "cuda" in devices and not cuda and not cache_only:
+        if require_cuda:
+            res.diagnostics.append(diag("DL709", display_path(book.root / "book.yaml", book.root), 1, 1,
+                                        "--require cuda, but torch sees no CUDA device here",
+                                        "run on a machine with an NVIDIA GPU and a CUDA build of torch"))
+        devices = [d for d in devices if d != "cuda"]
+        res.skipped.append("cuda")
+    return devices
 
 
 def task_limits(book) -> dict:

@@ -303,7 +303,7 @@ def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None 
     stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     stamp_pages(writer, 0, stamp)
-    from .parts import share_fonts
+    from .pdf_fonts import share_fonts
     share_fonts(writer, font_cache)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = io.BytesIO()

@@ -104,7 +104,7 @@ def quiz_json(book, lang: str, questions: list) -> str:
 
 
 def render_quiz_page(builder, lang: str, questions: list) -> str:
-    from .site import site_labels
+    from .site_common import site_labels
     book = builder.book
     lab = {**site_labels(lang), **quiz_labels(lang)}
     html = builder.env.get_template("quiz.html.j2").render(

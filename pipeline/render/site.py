@@ -26,8 +26,9 @@ from ..model import Group, QuestionRef
 from ..templates import template_dir
 from . import math as mathr
 from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
-from .html import RenderContext, finish_question_html, labels
+from .html import RenderContext, finish_question_html
 from .output import atomic_write
+from .site_common import SITE_LABELS, _questions, _walk, site_labels  # noqa: F401  (re-exported)
 from .site_claims import claims_key, mark_claims, read_claim_states
 from .site_pages import page_labels, start_git_last_changed, write_bilingual_pages, write_question_pages
 from .site_search import start_search_index, tidy_text
@@ -36,24 +37,6 @@ from .quiz import write_quiz
 TEMPLATES = template_dir() / "site"
 PAGE_LIMIT = 180_000  # bytes of HTML; a chapter above it in any language gets one page per section
 ROOT = "@ROOT@"  # placeholder for the relative path from a page to the site root, replaced per page
-
-SITE_LABELS = {
-    "zh": {"lang_name": "中文", "search": "搜索", "search_placeholder": "搜索题目（中文或英文）", "prev": "上一页",
-           "next": "下一页", "contents": "目录", "home": "首页", "no_js": "搜索需要 JavaScript；目录见左侧。",
-           "no_results": "没有找到结果", "other": "en", "questions": "题", "permalink": "本题链接", "skip": "跳到正文",
-           "runs": "在构建中运行并核对输出", "quiz": "刷题"},
-    "en": {"lang_name": "English", "search": "Search", "search_placeholder": "Search questions (English or Chinese)",
-           "prev": "Previous", "next": "Next", "contents": "Contents", "home": "Home",
-           "no_js": "Search needs JavaScript; use the contents on the left.", "no_results": "No results",
-           "other": "zh", "questions": "questions",
-           "permalink": "Link to this question", "skip": "Skip to content",
-           "runs": "Run by the build; its output is checked", "quiz": "Quiz"},
-}
-
-
-def site_labels(lang: str) -> dict:
-    return {**labels(lang), **SITE_LABELS.get(lang, SITE_LABELS["en"])}
-
 
 # --- math: MathML Core with an SVG fallback ------------------------------------------------------------------
 
@@ -582,10 +565,7 @@ class SiteBuilder:
         return getattr(self, "_search", True)
 
     def write_all(self, fragments, search=True) -> list:
-        self._search = search and pagefind_available()
-        if search and not self._search:
-            import sys
-            print("dl500: the web edition is built without search: install pagefind[extended]", file=sys.stderr)
+        self._search = search and pagefind_available()  # the renderer says so when it is missing
         changed = start_git_last_changed(self.book.root)  # runs while the questions are rendered
         if self.fork_workers:
             self.fragments = fragments
@@ -783,28 +763,6 @@ def forked(builder, method: str, arg):
 @functools.lru_cache(maxsize=1)
 def _dark_css() -> str:
     return dark_highlight_css()
-
-
-def _walk(items):
-    for it in items:
-        yield it
-        if isinstance(it, Group):
-            yield from _walk(it.items)
-
-
-_QUESTIONS: dict = {}  # id(items) -> (items, its questions): the pages ask for the same outline lists often
-
-
-def _questions(items):
-    hit = _QUESTIONS.get(id(items))
-    if hit is not None and hit[0] is items:
-        return list(hit[1])
-    found = [it for it in _walk(items) if isinstance(it, QuestionRef)]
-    if isinstance(items, tuple):  # immutable: the answer can be kept (kept with it, so its id is never reused)
-        if len(_QUESTIONS) > 20_000:  # serve's outlines come and go: never let old ones pile up
-            _QUESTIONS.clear()
-        _QUESTIONS[id(items)] = (items, tuple(found))
-    return found
 
 
 # --- search -----------------------------------------------------------------------------------------------

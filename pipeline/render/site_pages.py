@@ -96,14 +96,14 @@ def issues_base(book) -> str:
 
 def _book_questions(builder) -> list:
     """(page, ref) for every question in reading order."""
-    from .site import _questions
+    from .site_common import _questions
     return [(page, ref) for page in builder.pages for ref in _questions(page.items)]
 
 
 def _outline(builder, chapter, lang: str, current: str) -> str:
     """The chapter's questions as a list of links to their question pages, the current one marked. Drawn once
     per chapter and language for all its question pages (by each question's render key, so an edit redraws it)."""
-    from .site import _questions
+    from .site_common import _questions
     keys = tuple(builder._question(ref, lang, None)[0] for ref in _questions(chapter.items))
     memo = builder.__dict__.setdefault("outline_memo", {})
     hit = memo.get((chapter.cid, lang))
@@ -114,7 +114,7 @@ def _outline(builder, chapter, lang: str, current: str) -> str:
 
 
 def _outline_html(builder, chapter, lang: str) -> str:
-    from .site import _questions
+    from .site_common import _questions
     out = ["<ol>"]
     for it in chapter.items:
         if isinstance(it, Group):
@@ -146,7 +146,7 @@ def _neighbour(builder, pair, lang):
 
 
 def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict) -> str:
-    from .site import site_labels
+    from .site_common import site_labels
     page, ref = all_q[i]
     lab, plab = site_labels(lang), page_labels(lang)
     _key, html, rec = builder._question(ref, lang, page)
@@ -210,7 +210,7 @@ def translation_states(book, qids=None) -> dict:
 
 def render_bilingual_page(builder, page, states: dict) -> str:
     """The side-by-side view of one page of the site (a chapter, or a section of a chapter split per section)."""
-    from .site import _questions, site_labels
+    from .site_common import _questions, site_labels
     primary, chapter = builder.book.primary, page.chapter
     langs = [primary] + [x for x in builder.langs if x != primary]
     here = f"bilingual/{page.key}"
@@ -248,7 +248,7 @@ def render_bilingual_page(builder, page, states: dict) -> str:
 def write_bilingual_pages(builder, only=None) -> list:
     """bilingual/<page key> for every page of the site (or those holding a question in `only`): chapters split
     per section are split here too."""
-    from .site import _questions
+    from .site_common import _questions
     if len(builder.langs) < 2:
         return []
     pages = [page for page in builder.pages

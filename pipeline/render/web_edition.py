@@ -7,9 +7,11 @@ from .registry import Rendered, RenderTarget
 
 
 def render(prepared, options, target: RenderTarget) -> Rendered:
-    from .site import write_site
+    from .site import pagefind_available, write_site
     from .site_claims import claims_for_site
     book = prepared.book
+    if not pagefind_available():
+        target.on_event("dl500: the web edition is built without search: install pagefind[extended]")
     claims = claims_for_site(book, run=options.run_claims, jobs=options.jobs, quiet=True)
     target.on_event(claims.summary)
     target.on_event("web edition")
