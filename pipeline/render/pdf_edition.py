@@ -4,6 +4,7 @@ numbers stamped afterwards (render.pdf, render.parts; docs/build.md says why and
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +51,7 @@ def _job_if_changed(prepared, lang: str, target: RenderTarget, out: Rendered) ->
     meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
     html = normalise_bookmark_text(render_edition_html(book, edition, meta))
     path = target.staging / lang / "dl500.pdf"
-    key = output_key("pdf", html, weasyprint_version(), meta["epoch"])
+    key = output_key("pdf", html, weasyprint_version(), layout_code_version(), meta["epoch"])
     if edition.pending:
         target.on_event(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation pending)")
     if up_to_date(path, key, target.cache_dir):
@@ -148,8 +149,8 @@ def write_pdfs_in_parts(jobs: list, book, workers: int, target: RenderTarget, di
     target.on_event(f"pdf {langs}: laying out in parts with WeasyPrint ({workers} process(es))")
     # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
     requests = [(book, j.edition, j.meta, {}) for j in jobs]
-    datas = build_pdfs_in_parts(requests, book.root, target.cache_dir, workers, (weasyprint_version(),),
-                                target.on_layout)
+    datas = build_pdfs_in_parts(requests, book.root, target.cache_dir, workers,
+                                (weasyprint_version(), layout_code_version()), target.on_layout)
     for job, (_, _, _, report), data in zip(jobs, requests, datas):
         atomic_write(job.target, data)
         mark_written(job.target, job.key, target.cache_dir)
@@ -195,6 +196,23 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
     stamp = _stamp(target, cache_dir)
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(key)
+
+
+LAYOUT_CODE = ("pdf.py", "parts.py", "pdf_structure.py", "pdf_fonts.py", "math_drawings.py", "math.py",
+               "forkserver_init.py", "lifeline.py")
+
+
+@functools.lru_cache(maxsize=1)
+def layout_code_version() -> str:
+    """A hash of the code that lays out and joins the PDF: part and output keys change with it, so a change in
+    how a PDF is made (tagging, say) rebuilds what the cache held, even where no part's HTML changed."""
+    import hashlib
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in LAYOUT_CODE:
+        path = here / name
+        h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return h.hexdigest()[:16]
 
 
 def weasyprint_version() -> str:

@@ -224,11 +224,18 @@ def merge_structure_trees(writer, parts: list) -> list[PartTree]:
         document[NameObject("/NS")] = next(iter(namespaces.values()))
         tree[NameObject("/Namespaces")] = ArrayObject(namespaces.values())
     tree[NameObject("/K")] = ArrayObject([doc_ref])
+    _write_tree_indexes(writer, tree, nums, offset, ids, role_map, class_map)
+    _mark_catalog(writer, tree_ref)
+    return stats
+
+
+def _write_tree_indexes(writer, tree, nums: list, next_key: int, ids: dict, role_map, class_map) -> None:
+    """The merged tree's ParentTree (one flat number tree), IDTree, RoleMap and ClassMap."""
     flat = ArrayObject()
     for key, value in nums:
         flat += [NumberObject(key), value]
     tree[NameObject("/ParentTree")] = writer._add_object(DictionaryObject({NameObject("/Nums"): flat}))
-    tree[NameObject("/ParentTreeNextKey")] = NumberObject(offset)
+    tree[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
     if ids:
         names = ArrayObject()
         for name in sorted(ids):
@@ -238,10 +245,13 @@ def merge_structure_trees(writer, parts: list) -> list[PartTree]:
         tree[NameObject("/RoleMap")] = role_map
     if class_map:
         tree[NameObject("/ClassMap")] = class_map
+
+
+def _mark_catalog(writer, tree_ref) -> None:
+    """The catalogue points at the tree, says the document is marked and shows its title (PDF/UA)."""
     catalog = writer._root_object
     catalog[NameObject("/StructTreeRoot")] = tree_ref
     catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
     prefs = DictionaryObject(catalog.get("/ViewerPreferences", DictionaryObject()).get_object())
     prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)  # the title, not the file name (PDF/UA)
     catalog[NameObject("/ViewerPreferences")] = prefs
-    return stats
