@@ -748,7 +748,9 @@ def forked(builder, method: str, arg):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     _FORKED["builder"] = builder
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    from .lifeline import die_with_parent  # a killed build leaves no worker behind
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent)
     future = pool.submit(_call_forked, method, arg)
 
     def wait():

@@ -172,7 +172,9 @@ def start_search_index(records: list, site: Path, exe, words_cache: Path | None,
         return lambda: ran
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    from .lifeline import die_with_parent  # a killed build leaves no worker behind
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent)
     future = pool.submit(write_search_index, records, site, exe, words_cache)
 
     def wait():
