@@ -112,3 +112,13 @@ def test_a_change_in_the_layout_code_lays_out_every_part_again(tmp_path, capsys,
     monkeypatch.setattr(pdf_edition, "layout_code_version", lambda: "another layout")
     build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
     assert last_build(root)["laid_out"] == 3
+
+
+def test_an_unchanged_edition_is_carried_over_not_joined_again(tmp_path, capsys, monkeypatch):
+    """Past the whole-build fingerprint (another format asked for, say), a PDF whose HTML and layout code are
+    unchanged is kept as published: its output key, in the content cache, still matches."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    (root / ".dl500-cache/render/last-build.json").unlink()
+    err = build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    assert "0 PDF(s) laid out" in err and "laying out in parts" not in err

@@ -175,27 +175,26 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
 
 
 def output_key(*parts) -> str:
-    import hashlib
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()
+    from ..cache import key
+    return key(*parts)
 
 
-def _stamp(target: Path, cache_dir: Path) -> Path:
-    return cache_dir / "outputs" / (target.parent.name + "-" + target.name + ".key")
+def _output_marks(cache_dir: Path):
+    """Which key each published PDF was made from (`outputs/<lang>-dl500.pdf.key`), in the content cache."""
+    from ..cache import ContentCache
+    return ContentCache(cache_dir / "outputs", suffix=".key")
+
+
+def _mark_name(target: Path) -> str:
+    return f"{target.parent.name}-{target.name}"
 
 
 def up_to_date(target: Path, key: str, cache_dir: Path) -> bool:
-    stamp = _stamp(target, cache_dir)
-    return target.is_file() and stamp.is_file() and stamp.read_text() == key
+    return target.is_file() and _output_marks(cache_dir).get_text(_mark_name(target)) == key
 
 
 def mark_written(target: Path, key: str, cache_dir: Path) -> None:
-    stamp = _stamp(target, cache_dir)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(key)
+    _output_marks(cache_dir).put_text(_mark_name(target), key)
 
 
 LAYOUT_CODE = ("pdf.py", "parts.py", "pdf_structure.py", "pdf_fonts.py", "math_drawings.py", "math.py",
