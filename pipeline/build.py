@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import read_json
 from .diagnostics import ERROR, diag, has_errors
 from .load import display_path
 from .options import BuildOptions
@@ -60,7 +61,7 @@ def cache_folder(book) -> Path:
 
 def _build_locked(book, load_diags, options: BuildOptions, on_event, on_layout) -> BuildResult:
     fingerprint = input_fingerprint(book, options)
-    previous = _read_json(cache_folder(book) / "last-build.json")
+    previous = read_json(cache_folder(book) / "last-build.json")
     if previous.get("key") == fingerprint and all(Path(p).is_file() for p in previous.get("outputs", [])):
         OutputSet(options.out_dir).remove_leftovers()  # what a killed build left: the lock is ours, nothing in use
         on_event("done: nothing changed since the last build (inputs fingerprint matches)")
@@ -145,9 +146,3 @@ def input_fingerprint(book, options: BuildOptions) -> str:
     h.update(json.dumps(opts, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}

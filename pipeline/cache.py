@@ -70,6 +70,17 @@ def read_small_file(path: Path, limit: int = ENTRY_LIMIT, touch: bool = False) -
         os.close(fd)
 
 
+def read_json(path: Path) -> dict:
+    """A small JSON object the pipeline wrote (a record beside the cache entries), or {} when it is missing, not a
+    plain file, too large or not a JSON object."""
+    data = read_small_file(path)
+    try:
+        value = json.loads(data) if data is not None else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder, renamed into place: readers see all of it or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)

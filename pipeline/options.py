@@ -9,9 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PDF_LAYOUTS = ("parts", "single")
-
-
 @dataclass(frozen=True)
 class BuildOptions:
     langs: tuple  # editions to build, in the book's order

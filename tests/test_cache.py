@@ -186,3 +186,16 @@ def test_dl500_clean_on_a_folder_without_a_book_is_a_usage_error(tmp_path, capsy
     (tmp_path / "p" / ".dl500-cache").symlink_to(tmp_path)
     rc, out, err = run_cli(capsys, "clean", str(tmp_path / "p"))
     assert rc == 2 and "not a folder" in err
+
+
+def test_a_build_record_that_is_a_link_a_list_or_garbage_reads_as_empty(tmp_path):
+    """last-build.json and <lang>-pages.json: a committed link to /dev/zero must not hang or fill memory."""
+    from pipeline.cache import read_json
+    good, link, listed, bad = (tmp_path / n for n in ("good.json", "link.json", "list.json", "bad.json"))
+    good.write_text('{"key": "abc"}')
+    link.symlink_to("/dev/zero")
+    listed.write_text("[1, 2]")
+    bad.write_text("{not json")
+    assert read_json(good) == {"key": "abc"}
+    assert read_json(link) == {} and read_json(listed) == {} and read_json(bad) == {}
+    assert read_json(tmp_path / "missing.json") == {}

@@ -285,7 +285,8 @@ def add_build(sub) -> None:
     b = add_command(sub, "build", "build the PDF and EPUB editions and the translation report", cmd_build)
     common_arguments(b, formats=False)
     b.add_argument("--lang", action="append", help="zh or en (repeatable; default: all)")
-    b.add_argument("--format", dest="formats", action="append", choices=["pdf", "epub", "html", "anki"],
+    from ..render.registry import FORMATS
+    b.add_argument("--format", dest="formats", action="append", choices=list(FORMATS),
                    help="pdf, epub, html or anki (repeatable; default: pdf and epub)")
     b.add_argument("--jobs", type=int, default=0, help="PDF parts laid out at once (default: the core count)")
     b.add_argument("--keep-going", action="store_true", help="publish despite validation errors, and say what")

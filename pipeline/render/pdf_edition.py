@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cache import read_json
 from ..diagnostics import WARNING, diag
 from .html import RenderContext
 from .output import atomic_write
@@ -103,7 +104,7 @@ def page_digits_hint(book, lang: str, cache_dir: Path) -> int:
     """How many digits the page numbers of this edition need: what the last build used (widened when the book
     outgrew it), else estimated from the text with a margin. Page numbers are stamped into boxes this wide
     (render.pdf.placeholder); a box wider than its number leaves a small gap, a narrower one is never kept."""
-    used = _read_json(cache_dir / f"{lang}-pages.json").get("digits")
+    used = read_json(cache_dir / f"{lang}-pages.json").get("digits")
     if isinstance(used, int) and used > 0:  # keep what the last build used while the pages fit: no relayout
         return used
     est = 0.0
@@ -218,9 +219,3 @@ def weasyprint_version() -> str:
     from importlib import metadata
     return metadata.version("weasyprint")
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
