@@ -149,7 +149,7 @@ def toc_with_numbers(folder: Path, numbers: dict) -> Path:
     the given page numbers the way the build stamps them; returns the PDF."""
     import io
 
-    from pypdf import PdfReader, PdfWriter
+    import pikepdf
 
     from pipeline.render.pdf import stamp as pdf
     from pipeline.templates import template_dir
@@ -161,11 +161,10 @@ def toc_with_numbers(folder: Path, numbers: dict) -> Path:
             f'<ol>{items}</ol></nav></body></html>')
     data, layout = pdf.write_pdf(html, folder, with_layout=True)
     stamp = pdf.write_pdf(pdf.stamp_html("zh", layout, 1, lambda t: numbers.get(t, "?")), folder)
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    pdf.stamp_pages(writer, 0, stamp)
+    doc = pikepdf.open(io.BytesIO(data))
+    pdf.stamp_pages(doc, 0, stamp)
     out = folder / "toc.pdf"
-    with open(out, "wb") as f:
-        writer.write(f)
+    doc.save(out)
     return out
 
 

@@ -57,7 +57,7 @@ def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Ren
     meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
     html = normalise_bookmark_text(render_edition_html(book, edition, meta, recto=options.recto_chapters))
     path = target.staging / lang / "dl500.pdf"
-    key = output_key("pdf", html, weasyprint_version(), layout_code_version(), meta["epoch"], options.pdf_tags)
+    key = output_key("pdf", html, weasyprint_version(), pdf_code_version(), meta["epoch"], options.pdf_tags)
     if edition.pending:
         target.on_event(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation pending)")
     if up_to_date(path, key, target.cache_dir):
@@ -122,8 +122,10 @@ def page_digits_hint(book, lang: str, cache_dir: Path) -> int:
 
 
 def pdf_page_count(path: Path) -> int:
-    from pypdf import PdfReader
-    return len(PdfReader(str(path)).pages)
+    """(pikepdf: pypdf parsed every object stream of the joined file to count its pages, ~0.6 GiB and 10 s)"""
+    import pikepdf
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
 
 
 def _pdf_job(args):
@@ -173,7 +175,8 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
     target.on_event(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
                     f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
                     f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in "
-                    f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s; "
+                    f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s "
+                    f"({report.get('join_peak', 0):.0f} MiB); "
                     f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
         if mib > limit_mib:
@@ -206,18 +209,30 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
     _output_marks(cache_dir).put_text(_mark_name(target), key)
 
 
-LAYOUT_CODE = ("document.py", "layout.py", "parts.py", "stamp.py", "join.py", "structure.py", "fonts.py", "drawings.py",
-               "../math.py", "../forkserver_init.py", "../lifeline.py")
+LAYOUT_CODE = ("layout.py", "drawings.py", "lean.py", "save.py")  # what makes a part's PDF from its HTML (the HTML is in the key itself)
+PDF_CODE = ("__init__.py", "document.py", "parts.py", "pool.py", "stamp.py", "join.py", "structure.py", "fonts.py",
+            *LAYOUT_CODE, "../math.py", "../forkserver_init.py", "../lifeline.py")
 
 
 @functools.lru_cache(maxsize=1)
 def layout_code_version() -> str:
-    """A hash of the code that lays out and joins the PDF: part and output keys change with it, so a change in
-    how a PDF is made (tagging, say) rebuilds what the cache held, even where no part's HTML changed."""
+    """A hash of the code that lays out a part: part keys change with it, so a change in how a part is laid out
+    (tagging, say) lays out every part again, even where no part's HTML changed. The join is not in it: a
+    change there joins again (pdf_code_version, in the output key) but reuses every part."""
+    return _code_hash(LAYOUT_CODE)
+
+
+@functools.lru_cache(maxsize=1)
+def pdf_code_version() -> str:
+    """A hash of all the code that makes the PDF from an edition's HTML: the published PDF's key changes with it."""
+    return _code_hash(PDF_CODE)
+
+
+def _code_hash(names: tuple) -> str:
     import hashlib
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in LAYOUT_CODE:
+    for name in names:
         path = here / name
         h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
     return h.hexdigest()[:16]

@@ -78,12 +78,12 @@ def _subset_job(args):
     return _subset_font(*args)
 
 
-def share_fonts(writer, cache: Path | None = None, jobs: int = 1, min_bytes: int = 20_000) -> dict:
+def share_fonts(pdf, cache: Path | None = None, jobs: int = 1, min_bytes: int = 20_000) -> dict:
     """Each part embeds its own subset of every CJK font (~100 KB each even for a few glyphs: WeasyPrint keeps
     glyph ids). Replace them with one embedded copy per font: the original font subset once to the union of the
     glyphs every part uses. The parts' font dictionaries (widths, ToUnicode) stay; only the font program is shared.
     Returns {font: (copies replaced, bytes before, bytes after)}."""
-    groups = _font_groups(writer, min_bytes)
+    groups = _font_groups(pdf, min_bytes)
     if not groups:
         return {}
     files = _font_files()
@@ -95,56 +95,64 @@ def share_fonts(writer, cache: Path | None = None, jobs: int = 1, min_bytes: int
             programs = list(ex.map(_subset_job, [args for _, _, args in todo]))
     else:
         programs = [_subset_font(*args) for _, _, args in todo]
-    return {name: _share_program(writer, uses, data) for (name, uses, _), data in zip(todo, programs)}
+    return {name: _share_program(pdf, uses, data) for (name, uses, _), data in zip(todo, programs)}
 
 
-def _share_program(writer, uses: list, data: bytes) -> tuple:
+def _share_program(pdf, uses: list, data: bytes) -> tuple:
     """Point every descriptor in `uses` at one embedded copy of `data`; (copies replaced, bytes before, after)."""
-    from pypdf.generic import DecodedStreamObject, NameObject
-    shared = DecodedStreamObject()
-    for k, v in uses[0][2].items():
+    import pikepdf
+    shared = pikepdf.Stream(pdf, data)
+    for k, v in uses[0][2].stream_dict.items():
         if k not in ("/Length", "/Filter", "/DecodeParms", "/Length1"):
-            shared[NameObject(k)] = v
-    shared.set_data(data)
-    shared_ref = writer._add_object(shared.flate_encode())
+            shared[k] = v
+    shared = pdf.make_indirect(shared)
     for fd, key, _, _ in uses:
-        fd[NameObject(key)] = shared_ref
+        fd[key] = shared
     return len(uses), sum(u[3] for u in uses), len(data)
 
 
-def _font_groups(writer, min_bytes: int) -> dict:
+def _font_dicts(page, forms_seen: set):
+    """The page's font dictionaries and those of its forms (the stamped page numbers), each form once."""
+    import pikepdf
+    res = page.obj.get("/Resources")
+    if not isinstance(res, pikepdf.Dictionary):
+        return
+    yield res.get("/Font") or pikepdf.Dictionary()
+    for xo in (res.get("/XObject") or pikepdf.Dictionary()).values():
+        if not isinstance(xo, pikepdf.Stream) or (xo.is_indirect and xo.objgen in forms_seen):
+            continue
+        forms_seen.add(xo.objgen)
+        if xo.get("/Subtype") == pikepdf.Name.Form and "/Resources" in xo:
+            yield xo.Resources.get("/Font") or pikepdf.Dictionary()
+
+
+def _plain(value):
+    """A pikepdf array of numbers (and arrays of numbers) as Python lists and ints."""
+    import pikepdf
+    return [_plain(v) if isinstance(v, pikepdf.Array) else int(v) for v in value]
+
+
+def _font_groups(pdf, min_bytes: int) -> dict:
     """PostScript name → ([(descriptor, key, stream, size)], glyph ids used) for every embedded CID font program
     of at least `min_bytes`, on the pages and in their forms (the stamped page numbers)."""
+    import pikepdf
     from fontTools.ttLib import TTFont
     groups: dict = {}
-    seen = set()
+    seen: set = set()
     forms_seen: set = set()
-
-    def font_dicts(page):  # the page's fonts and those of its forms (the stamped page numbers)
-        res = page.get("/Resources")
-        res = res.get_object() if res is not None else {}
-        yield res.get("/Font") or {}
-        for ref in (res.get("/XObject") or {}).values():
-            if getattr(ref, "idnum", None) in forms_seen:
+    for page in pdf.pages:
+        for font in (f for fonts in _font_dicts(page, forms_seen) for f in fonts.values()):
+            if not isinstance(font, pikepdf.Dictionary) or font.get("/Subtype") != pikepdf.Name.Type0:
                 continue
-            forms_seen.add(getattr(ref, "idnum", None))
-            xo = ref.get_object()
-            if xo.get("/Subtype") == "/Form" and "/Resources" in xo:
-                yield xo["/Resources"].get_object().get("/Font") or {}
-
-    for page in writer.pages:
-        for ref in (r for fonts in font_dicts(page) for r in fonts.values()):
-            font = ref.get_object()
-            if font.get("/Subtype") != "/Type0":
-                continue
-            cid = font["/DescendantFonts"][0].get_object()
-            fd = cid["/FontDescriptor"].get_object()
+            cid = font.DescendantFonts[0]
+            fd = cid.FontDescriptor
             key = next((k for k in ("/FontFile3", "/FontFile2") if k in fd), None)
-            if key is None or id(fd) in seen:
+            ident = fd.objgen if fd.is_indirect else None  # WeasyPrint's descriptors are indirect objects
+            if key is None or (ident is not None and ident in seen):
                 continue
-            seen.add(id(fd))
-            stream = fd[key].get_object()
-            data = stream.get_data()
+            seen.add(ident)
+            stream = fd[key]
+            data = stream.read_bytes()
             if len(data) < min_bytes:
                 continue
             try:
@@ -153,5 +161,5 @@ def _font_groups(writer, min_bytes: int) -> dict:
                 continue
             entry = groups.setdefault(name, ([], set()))
             entry[0].append((fd, key, stream, len(data)))
-            entry[1].update(_used_glyphs(cid.get("/W")))
+            entry[1].update(_used_glyphs(_plain(cid.get("/W") or [])))
     return groups

@@ -18,14 +18,12 @@ import json
 import re
 import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from markupsafe import Markup
 
-from ..lifeline import die_with_parent, forkserver_context
 from .document import UNKNOWN_PAGE, PrintSettings, normalise_bookmark_text, render_edition_html
-from .join import join_parts
+from .pool import Task, join_job, run_tasks
 from .stamp import stamp_html
 
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
@@ -112,9 +110,12 @@ def _layout_job(args):
     html, root, write, tags, drawings = args
     from .drawings import counts, formulas_drawn_once
     from .layout import write_pdf
+    from .lean import lean_pdf
     t0, before = time.monotonic(), counts()
     with formulas_drawn_once(Path(drawings) if drawings else None):
         data, layout = write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
+    if tags and data is not None:
+        data = lean_pdf(data)  # a quarter of the structure elements: less to copy and hold at the join
     layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -143,53 +144,10 @@ class PartCache:
         self.layouts.put_json(key, layout)
 
 
-def run_layouts(todo: list, root: Path, jobs: int, drawings: Path | None = None, on_done=None,
-                tags: bool = True) -> list:
-    """[(html, write)] → [(pdf or None, layout, peak MiB, seconds)], in fresh forked workers when jobs > 1 (even
-    for one part: the build process already holds the whole edition, so WeasyPrint in it would add to that).
-    Longest part first, so the last part to finish is a short one and every worker stays busy to the end.
-    `on_done(i, result)` is called in this process as each part finishes; `drawings`: the formulas' cache."""
-    args = [(html, str(root), write, tags, str(drawings) if drawings else "") for html, write in todo]
-    results: list = [None] * len(args)
-    order = sorted(range(len(args)), key=lambda i: -len(args[i][0]))
-    if jobs <= 1 or not args:  # in this process: the single-process path (and its tests)
-        for i in order:
-            results[i] = _layout_job(args[i])
-            if on_done:
-                on_done(i, results[i])
-        return results
-    # forkserver with WeasyPrint preloaded: each part gets a fresh process (its own peak RSS, memory given back)
-    # that starts in milliseconds instead of re-importing WeasyPrint. Server and workers die with the build.
-    from concurrent.futures import as_completed
-    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=forkserver_context(),
-                             max_tasks_per_child=1, initializer=die_with_parent) as ex:
-        futures = {ex.submit(_layout_job, args[i]): i for i in order}
-        for f in as_completed(futures):
-            i = futures[f]
-            results[i] = f.result()
-            if on_done:
-                on_done(i, results[i])
-    return results
-
-
-def _stamp_job(args):
-    html, root = args
-    from .layout import write_pdf
-    return write_pdf(html, Path(root))
-
-
-def run_stamps(htmls: list, root: Path, jobs: int) -> list:
-    args = [(h, str(root)) for h in htmls]
-    if jobs <= 1 or len(args) <= 1:
-        return [_stamp_job(a) for a in args]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(args)), mp_context=forkserver_context(),
-                             initializer=die_with_parent) as ex:
-        return list(ex.map(_stamp_job, args))
-
-
 @dataclasses.dataclass
 class EditionPlan:
-    """One edition's parts: their HTML and cache keys, the parts found in the cache and those to lay out."""
+    """One edition's parts: their HTML and cache keys, the parts found in the cache and those to lay out; then
+    its stamps and, once joined, its PDF."""
     lang: str
     parts: list
     htmls: dict
@@ -197,6 +155,11 @@ class EditionPlan:
     done: dict  # name -> (pdf bytes, layout)
     todo: list
     report: dict
+    waiting: set = dataclasses.field(default_factory=set)  # parts, then stamps, not finished yet
+    starts: dict = dataclasses.field(default_factory=dict)
+    stamps: dict = dataclasses.field(default_factory=dict)  # name -> stamp PDF
+    stamp_keys: dict = dataclasses.field(default_factory=dict)
+    output: bytes = b""
 
 
 def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple, report: dict,
@@ -214,49 +177,46 @@ def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple,
         else:
             todo.append(p.name)
     report["reused"] = len(done)
-    return EditionPlan(edition.lang, parts, htmls, keys, done, todo, report)
+    report["laid_out"] = len(todo)
+    return EditionPlan(edition.lang, parts, htmls, keys, done, todo, report, waiting=set(todo))
+
+
+@dataclasses.dataclass
+class _Build:
+    """What every task of one build shares."""
+    root: Path
+    folder: Path
+    fonts: str
+    key_parts: tuple
+    jobs: int
+    settings: PrintSettings
+    parts: PartCache
+    stamps: PartCache
+    emit: object
 
 
 def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
                         on_event=None, settings: PrintSettings = PrintSettings()) -> list:
     """[(book, edition, meta, report)] → the joined PDF of each edition. Every part of every edition is laid out
-    (or reused) once, all editions' parts in one pool, longest first; then per edition the page numbers are
-    stamped and the parts joined. `report` gets the figures of that edition's build. `on_event(dict)` hears of
-    the layout as it goes (layout-start per edition, part per part laid out, layout-end); it must not block."""
+    (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are done its
+    page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). `report` gets
+    the figures of that edition's build. `on_event(dict)` hears of the layout as it goes (layout-start per
+    edition, part per part laid out, layout-end per edition); it must not block."""
     folder = cache_dir / "pdf-parts"
-    cache = PartCache(folder / "parts")
-    fonts = fonts_fingerprint()
-    emit = on_event or (lambda event: None)
     key_parts = (settings.tags, *key_parts)  # a tagged part is another part
-    plans = [plan_edition(book, edition, meta, cache, fonts, key_parts, report, settings.recto)
+    build = _Build(root, folder, fonts_fingerprint(), key_parts, jobs, settings, PartCache(folder / "parts"),
+                   PartCache(folder / "stamps"), on_event or (lambda event: None))
+    plans = [plan_edition(book, edition, meta, build.parts, build.fonts, key_parts, report, settings.recto)
              for book, edition, meta, report in requests]
+    first = []
     for plan in plans:
-        emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
-              "pages": sum(lay.get("pages", 0) for _, lay in plan.done.values())})
-    tasks = [(plan, name) for plan in plans for name in plan.todo]
-
-    def part_done(i, result):
-        plan, name = tasks[i]
-        data, lay, peak, secs = result
-        cache.put(plan.keys[name], data, lay)
-        plan.done[name] = (data, lay)
-        plan.report["peaks"][name] = max(plan.report["peaks"].get(name, 0), peak)
-        plan.report["seconds"][name] = plan.report["seconds"].get(name, 0) + secs
-        plan.report["laid_out_parts"].append(name)
-        for k, v in lay.get("formulas", {}).items():
-            plan.report["formulas"][k] = plan.report["formulas"].get(k, 0) + v
-        emit({"event": "part", "lang": plan.lang, "part": name, "pages": lay.get("pages", 0), "seconds": secs})
-
-    run_layouts([(plan.htmls[name], True) for plan, name in tasks], root, jobs, folder / "formulas", part_done,
-                settings.tags)
+        build.emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
+                    "pages": sum(lay.get("pages", 0) for _, lay in plan.done.values())})
+        first += [_layout_task(build, plan, name) for name in plan.todo] or _after_layout(build, plan)
+    run_tasks(first, jobs, lambda task, result: _task_done(build, task, result))
     for plan in plans:
-        plan.report["laid_out"] = len(plan.todo)
-        emit({"event": "layout-end", "lang": plan.lang})
-    out = []
-    for plan in plans:
-        out.append(stamp_and_join(plan, root, folder, fonts, key_parts, jobs, settings.recto))
         _write_report(folder, plan)
-    return out
+    return [plan.output for plan in plans]
 
 
 def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
@@ -266,35 +226,77 @@ def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, j
                                settings)[0]
 
 
-def stamp_and_join(plan: EditionPlan, root: Path, folder: Path, fonts: str, key_parts: tuple, jobs: int,
-                   recto: bool = False) -> bytes:
-    """Page numbers: each part's start from the page counts, one stamp PDF per part (cached by its HTML), then the
-    parts joined into one PDF."""
-    parts, report, stamp_cache = plan.parts, plan.report, PartCache(folder / "stamps")
+def _layout_task(build: _Build, plan: EditionPlan, name: str) -> Task:
+    args = (plan.htmls[name], str(build.root), True, build.settings.tags, str(build.folder / "formulas"))
+    return Task("layout", plan, name, _layout_job, args)
+
+
+def _task_done(build: _Build, task: Task, result) -> list:
+    """Record a finished task; returns the tasks it made ready."""
+    plan, name = task.plan, task.name
+    if task.kind == "layout":
+        _part_done(build, plan, name, result)
+        plan.waiting.discard(name)
+        return [] if plan.waiting else _after_layout(build, plan)
+    if task.kind == "stamp":
+        build.stamps.put(plan.stamp_keys[name], result, {})
+        plan.stamps[name] = result
+        plan.waiting.discard(name)
+        return [] if plan.waiting else [_join_task(build, plan)]
+    plan.output, plan.report["join_seconds"], plan.report["join_peak"] = result
+    return []
+
+
+def _part_done(build: _Build, plan: EditionPlan, name: str, result) -> None:
+    data, lay, peak, secs = result
+    build.parts.put(plan.keys[name], data, lay)
+    plan.done[name] = (data, lay)
+    report = plan.report
+    report["peaks"][name] = max(report["peaks"].get(name, 0), peak)
+    report["seconds"][name] = report["seconds"].get(name, 0) + secs
+    report["laid_out_parts"].append(name)
+    for k, v in lay.get("formulas", {}).items():
+        report["formulas"][k] = report["formulas"].get(k, 0) + v
+    build.emit({"event": "part", "lang": plan.lang, "part": name, "pages": lay.get("pages", 0), "seconds": secs})
+
+
+def _after_layout(build: _Build, plan: EditionPlan) -> list:
+    """Every part laid out: the start pages follow from the page counts; the stamps not in the cache are the next
+    tasks (or, when all are, the join)."""
+    build.emit({"event": "layout-end", "lang": plan.lang})
+    plan.report["stamp_started"] = time.monotonic()
     layout = {n: lay for n, (_, lay) in plan.done.items()}
-    starts = compute_starts(parts, layout, recto)
-    page_of, _ = page_lookup(parts, layout, starts)
-    t0 = time.monotonic()
-    s_htmls = {p.name: stamp_html(plan.lang, layout[p.name], starts[p.name], page_of) for p in parts}
-    s_keys = {n: _key("stamp\0" + h, fonts, key_parts) for n, h in s_htmls.items()}
-    stamps, s_todo = {}, []
-    for p in parts:
-        hit = stamp_cache.get(s_keys[p.name])
+    plan.starts = compute_starts(plan.parts, layout, build.settings.recto)
+    page_of, _ = page_lookup(plan.parts, layout, plan.starts)
+    htmls = {p.name: stamp_html(plan.lang, layout[p.name], plan.starts[p.name], page_of) for p in plan.parts}
+    plan.stamp_keys = {n: _key("stamp\0" + h, build.fonts, build.key_parts) for n, h in htmls.items()}
+    for p in plan.parts:
+        hit = build.stamps.get(plan.stamp_keys[p.name])
         if hit is not None:
-            stamps[p.name] = hit[0]
+            plan.stamps[p.name] = hit[0]
         else:
-            s_todo.append(p.name)
-    for n, data in zip(s_todo, run_stamps([s_htmls[n] for n in s_todo], root, jobs)):
-        stamp_cache.put(s_keys[n], data, {})
-        stamps[n] = data
-    report["stamped"] = len(s_todo)
-    report["stamp_seconds"] = time.monotonic() - t0
-    t0 = time.monotonic()
-    data = join_parts([(p.name, plan.done[p.name][0]) for p in parts], parts, layout, starts, folder / "fonts",
-                      jobs, stamps=stamps, recto=recto)
-    report["join_seconds"] = time.monotonic() - t0
-    report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
-    return data
+            plan.waiting.add(p.name)
+    plan.report["stamped"] = len(plan.waiting)
+    if not plan.waiting:
+        return [_join_task(build, plan)]
+    return [Task("stamp", plan, n, _stamp_job, (htmls[n], str(build.root))) for n in sorted(plan.waiting)]
+
+
+def _stamp_job(args):
+    html, root = args
+    from .layout import write_pdf
+    return write_pdf(html, Path(root))
+
+
+def _join_task(build: _Build, plan: EditionPlan) -> Task:
+    plan.report["stamp_seconds"] = time.monotonic() - plan.report.pop("stamp_started")
+    layout = {n: lay for n, (_, lay) in plan.done.items()}
+    plan.report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
+    parts = [Part(p.name, None, p.ids) for p in plan.parts]  # what the join needs of a part: its name and ids
+    args = ([(p.name, plan.done[p.name][0]) for p in plan.parts], parts, layout, plan.starts,
+            str(build.folder / "fonts"), {p.name: plan.stamps[p.name] for p in plan.parts},  # in page order
+            build.settings.recto, build.jobs)
+    return Task("join", plan, "", join_job, args)
 
 
 def _write_report(folder: Path, plan: EditionPlan) -> None:

@@ -52,52 +52,53 @@ def stamp_html(lang: str, layout: dict, start: int, number_of) -> str:
             f'<style>@page :first {{ counter-reset: page {start}; }}</style></head><body>{pages}</body></html>')
 
 
-def stamp_pages(writer, first: int, stamp_pdf: bytes) -> None:
-    """Overlay the stamp PDF's pages on writer.pages[first:], each as a Form XObject drawn after the page's own
-    content (q … Q /dl500pgK Do): no content stream is parsed. Pages that shared a resource dictionary (WeasyPrint
-    writes one per document) share its stamped copy, which names every page's form."""
+def stamp_pages(pdf, first: int, stamp_pdf: bytes) -> None:
+    """Overlay the stamp PDF's pages on pdf.pages[first:] (a pikepdf.Pdf), each as a Form XObject drawn after the
+    page's own content (q … Q /dl500pgK Do): no content stream is parsed. Pages that shared a resource dictionary
+    (WeasyPrint writes one per document) share its stamped copy, which names every page's form."""
     import io
 
-    from pypdf import PdfReader
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, IndirectObject,
-                               NameObject, NumberObject)
-    reader = PdfReader(io.BytesIO(stamp_pdf))
-    push = DecodedStreamObject()
-    push.set_data(b"q\n")
-    push_ref = writer._add_object(push)
-    shared: dict = {}  # idnum of a page's resources -> (new resources, its /XObject)
-    for k, sp in enumerate(reader.pages):
-        page = writer.pages[first + k]
-        form = DecodedStreamObject()
-        form[NameObject("/Type")] = NameObject("/XObject")
-        form[NameObject("/Subtype")] = NameObject("/Form")
-        box = sp.mediabox
-        form[NameObject("/BBox")] = ArrayObject([FloatObject(float(v)) for v in
-                                                 (box.left, box.bottom, box.right, box.top)])
-        form[NameObject("/FormType")] = NumberObject(1)
-        form[NameObject("/Resources")] = sp.raw_get("/Resources").clone(writer)  # one copy per stamp document
-        contents = sp.get_contents()
-        form.set_data(contents.get_data() if contents is not None else b"")
-        form_ref = writer._add_object(form.flate_encode())
-        raw = page.raw_get("/Resources") if "/Resources" in page else None
-        key = raw.idnum if isinstance(raw, IndirectObject) else None
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+    stamp = pikepdf.open(io.BytesIO(stamp_pdf))
+    push = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
+    shared: dict = {}  # (objnum, gen) of a page's resources -> its stamped copy
+    for k, sp in enumerate(stamp.pages):
+        page = pdf.pages[first + k].obj
+        res = sp.obj.get("/Resources")
+        if res is not None and not res.is_indirect:
+            res = stamp.make_indirect(res)
+        form = pikepdf.Stream(pdf, _contents(sp))
+        form.Type, form.Subtype, form.FormType = Name.XObject, Name.Form, 1
+        form.BBox = Array([float(v) for v in sp.mediabox])
+        form.Resources = pdf.copy_foreign(res) if res is not None else Dictionary()  # one copy per stamp document
+        form_ref = pdf.make_indirect(form)
+        raw = page.get("/Resources")
+        key = raw.objgen if raw is not None and raw.is_indirect else None
         if key is None or key not in shared:
-            res = DictionaryObject(raw.get_object()) if raw is not None else DictionaryObject()
-            xobj = DictionaryObject(res["/XObject"].get_object()) if "/XObject" in res else DictionaryObject()
-            res[NameObject("/XObject")] = xobj
-            entry = (writer._add_object(res), xobj)
+            new = Dictionary(raw) if raw is not None else Dictionary()
+            new.XObject = Dictionary(new.XObject) if "/XObject" in new else Dictionary()
+            new = pdf.make_indirect(new)
             if key is not None:
-                shared[key] = entry
-        res_ref, xobj = shared[key] if key is not None else entry
+                shared[key] = new
+        new = shared[key] if key is not None else new
         name = f"/dl500pg{k}"
-        xobj[NameObject(name)] = form_ref
-        page[NameObject("/Resources")] = res_ref
-        pop = DecodedStreamObject()
-        pop.set_data(f"\nQ\n/Artifact BMC {name} Do EMC\n".encode())  # page numbers: layout, not content
-        old = page.raw_get("/Contents") if "/Contents" in page else None
-        items = list(old.get_object()) if old is not None and isinstance(old.get_object(), ArrayObject) else (
-            [old] if old is not None else [])
-        page[NameObject("/Contents")] = ArrayObject([push_ref, *items, writer._add_object(pop)])
+        new.XObject[name] = form_ref
+        page.Resources = new
+        pop = pdf.make_indirect(pikepdf.Stream(pdf, f"\nQ\n/Artifact BMC {name} Do EMC\n".encode()))  # not content
+        old = page.get("/Contents")
+        items = list(old) if isinstance(old, Array) else ([old] if old is not None else [])
+        page.Contents = Array([push, *items, pop])
+
+
+def _contents(page) -> bytes:
+    """A page's content streams, decoded and joined (a stamp page has one or a few)."""
+    import pikepdf
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return b""
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    return b"\n".join(s.read_bytes() for s in streams)
 
 
 def anchor_pages(layout: dict, start: int = 1):
@@ -115,14 +116,15 @@ def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None 
     parts are: their structure trees are merged at the join, pdf.structure)."""
     import io
 
-    from pypdf import PdfReader, PdfWriter
-    data, layout = write_pdf(html, root, with_layout=True, tags=tags)
-    stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    stamp_pages(writer, 0, stamp)
+    import pikepdf
+
     from .fonts import share_fonts
-    share_fonts(writer, font_cache)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    from .save import save
+    from .lean import lean_pdf
+    data, layout = write_pdf(html, root, with_layout=True, tags=tags)
+    data = lean_pdf(data) if tags else data
+    stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
+    pdf = pikepdf.open(io.BytesIO(data))
+    stamp_pages(pdf, 0, stamp)
+    share_fonts(pdf, font_cache)
+    return save(pdf)

@@ -1,21 +1,20 @@
 """One structure tree for the PDF joined from tagged parts: the parts' trees merged under one Document element.
 
-pypdf's append keeps each part's marked content (the MCIDs in the content streams) but neither its StructTreeRoot
-nor the pages' /StructParents. Here each part's tree is copied into the joined file: its elements go under one
-Document element, every /Pg and OBJR /Obj points at the joined file's page and annotation, the part's ParentTree
-keys (pages' /StructParents, annotations' /StructParent) are shifted past the previous parts' keys so marked-content
-ids stay unique, element /IDs (table headers) get a per-part prefix, and role maps, class maps and namespaces are
-merged. The catalog says /MarkInfo /Marked true, with the front part's /Lang and /DisplayDocTitle.
+The pages are copied first (pikepdf's add_pages_from, which keeps each page's marked content and /StructParents);
+then each part's top elements are copied with qpdf's foreign-object copier, which maps every /Pg and OBJR /Obj to
+the copy of that page or annotation already made. Before copying, in the part: element /IDs (table headers) and
+the /Headers that name them get a per-part prefix. After: the part's ParentTree keys (pages' /StructParents,
+annotations' /StructParent) are shifted past the previous parts' keys so marked-content ids stay unique, and role
+maps, class maps and namespaces are merged. The catalog says /MarkInfo /Marked true, with the front part's /Lang
+and /DisplayDocTitle.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from pypdf.generic import (ArrayObject, BooleanObject, DictionaryObject, IndirectObject, NameObject, NullObject,
-                           NumberObject, TextStringObject)
+from .lean import MAX_TREE_DEPTH, _is_elem
 
-MAX_TREE_DEPTH = 512  # a number tree or structure tree deeper than this is not one WeasyPrint wrote
 
 
 @dataclasses.dataclass
@@ -27,231 +26,201 @@ class PartTree:
     figures: int
 
 
+def _deref(node):
+    """pypdf's indirect objects resolve with get_object(); pikepdf's resolve themselves."""
+    import pikepdf
+    return node if isinstance(node, pikepdf.Object) else node.get_object()
+
+
 def number_tree_items(node, depth: int = 0) -> list:
-    """[(key, value)] of a PDF number tree (/Nums leaves under /Kids), in key order."""
-    node = node.get_object() if node is not None else None
-    if not isinstance(node, DictionaryObject) or depth > MAX_TREE_DEPTH:
+    """[(key, value)] of a PDF number tree (/Nums leaves under /Kids), in key order; pypdf or pikepdf objects."""
+    node = _deref(node) if node is not None else None
+    if node is None or depth > MAX_TREE_DEPTH or not _is_dict(node):
         return []
     out = []
     nums = node.get("/Nums")
-    nums = nums.get_object() if nums is not None else []
+    nums = list(_deref(nums)) if nums is not None else []
     for i in range(0, len(nums) - 1, 2):
         out.append((int(nums[i]), nums[i + 1]))
-    for kid in (node.get("/Kids") or ArrayObject()).get_object():
-        out.extend(number_tree_items(kid, depth + 1))
+    kids = node.get("/Kids")
+    for kid in (list(_deref(kids)) if kids is not None else []):
+        out += number_tree_items(kid, depth + 1)
     return sorted(out, key=lambda kv: kv[0])
 
 
-def _is_elem(obj) -> bool:
-    return isinstance(obj, DictionaryObject) and "/S" in obj and obj.get("/Type") not in ("/MCR", "/OBJR")
+def _is_dict(node) -> bool:
+    import pikepdf
+    from pypdf.generic import DictionaryObject
+    return isinstance(node, (pikepdf.Dictionary, DictionaryObject))
 
 
-class _PartCopier:
-    """Copies one part's structure elements into the writer, pointing them at the joined file's objects."""
+@dataclasses.dataclass
+class _PartWalk:
+    """One pass over a part's elements (in the part, before copying): ids prefixed, elements counted."""
+    ids: list = dataclasses.field(default_factory=list)  # (prefixed /ID, element)
+    with_ns: list = dataclasses.field(default_factory=list)  # elements that name a namespace
+    count: int = 0
+    figures: int = 0
 
-    def __init__(self, writer, reader, first: int, prefix: str, namespaces: dict):
-        self.writer, self.reader, self.prefix, self.namespaces = writer, reader, prefix, namespaces
-        self.pages = {p.indirect_reference.idnum: writer.pages[first + k].indirect_reference
-                      for k, p in enumerate(reader.pages)}
-        self.translated = writer._id_translated.get(id(reader), {})  # reader idnum -> writer idnum (annotations)
-        self.elems: dict = {}  # reader idnum of an element -> its copy's reference
-        self.ids: dict = {}  # prefixed /ID -> copy's reference
-        self.count = self.figures = 0
 
-    def page(self, ref):
-        return self.pages.get(getattr(ref, "idnum", None))
+def _walk_part(tops: list, prefix: str) -> _PartWalk:
+    """Prefix every element /ID and every /Headers entry (table cells) so they stay unique in the joined file."""
+    import pikepdf
+    walk, stack, seen = _PartWalk(), [(t, 0) for t in tops], set()
+    while stack:
+        elem, depth = stack.pop()
+        if not _is_elem(elem) or depth > MAX_TREE_DEPTH or (elem.is_indirect and elem.objgen in seen):
+            continue
+        if elem.is_indirect:
+            seen.add(elem.objgen)
+        walk.count += 1
+        walk.figures += elem.get("/S") == pikepdf.Name.Figure
+        if "/ID" in elem:
+            elem.ID = pikepdf.String(prefix + str(elem.ID))
+            walk.ids.append((str(elem.ID), elem))
+        if "/NS" in elem:
+            walk.with_ns.append(elem)
+        if "/A" in elem:
+            _prefix_headers(elem.A, prefix)
+        kids = elem.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
+        stack += [(k, depth + 1) for k in reversed(kids) if isinstance(k, pikepdf.Dictionary)]
+    return walk
 
-    def annotation(self, ref):
-        idnum = self.translated.get(getattr(ref, "idnum", None))
-        return IndirectObject(idnum, 0, self.writer) if isinstance(idnum, int) else None
 
-    def namespace(self, ref):
-        ns = ref.get_object() if ref is not None else None
-        uri = str(ns.get("/NS", "")) if isinstance(ns, DictionaryObject) else ""
-        if uri not in self.namespaces:
-            self.namespaces[uri] = self.writer._add_object(ns.clone(self.writer, force_duplicate=True))
-        return self.namespaces[uri]
-
-    def attributes(self, value):
-        """/A: table headers name other cells by /ID, which must stay unique in the joined file."""
-        value = value.get_object()
-        if isinstance(value, ArrayObject):
-            return ArrayObject(self.attributes(v) if not isinstance(v, NumberObject) else v for v in value)
-        out = value.clone(self.writer, force_duplicate=True)
-        if isinstance(out, DictionaryObject) and "/Headers" in out:
-            out[NameObject("/Headers")] = ArrayObject(TextStringObject(self.prefix + str(h))
-                                                      for h in out["/Headers"].get_object())
-        return out
-
-    def kid(self, k, parent_ref, depth):
-        """One entry of an element's /K: an MCID, a marked-content or object reference, or an element."""
-        obj = k.get_object() if isinstance(k, IndirectObject) else k
-        if isinstance(obj, NumberObject) or isinstance(obj, int):
-            return NumberObject(int(obj))
-        if not isinstance(obj, DictionaryObject):
-            return None
-        if _is_elem(obj):
-            return self.element(k, parent_ref, depth + 1)
-        out = DictionaryObject()
-        for key, v in obj.items():
-            if key == "/Pg":
-                pg = self.page(obj.raw_get("/Pg"))
-                if pg is not None:
-                    out[NameObject(key)] = pg
-            elif key == "/Obj":
-                target = self.annotation(obj.raw_get("/Obj"))
-                if target is None:
-                    return None  # the annotation did not survive the append: drop the reference, not the tree
-                out[NameObject(key)] = target
-            else:
-                out[NameObject(key)] = v.clone(self.writer)
-        return out
-
-    def element(self, ref, parent_ref, depth: int = 0):
-        """Copy the element at `ref` (and its subtree) under `parent_ref`; returns the copy's reference."""
-        src = ref.get_object()
-        if depth > MAX_TREE_DEPTH or not _is_elem(src):
-            return None
-        out = DictionaryObject()
-        out_ref = self.writer._add_object(out)
-        if isinstance(ref, IndirectObject):
-            self.elems[ref.idnum] = out_ref
-        self.count += 1
-        self.figures += src.get("/S") == "/Figure"
-        for key, v in src.items():
-            if key in ("/P", "/K"):
-                continue
-            if key == "/Pg":
-                pg = self.page(src.raw_get("/Pg"))
-                if pg is not None:
-                    out[NameObject(key)] = pg
-            elif key == "/NS":
-                out[NameObject(key)] = self.namespace(src.raw_get("/NS"))
-            elif key == "/ID":
-                out[NameObject(key)] = TextStringObject(self.prefix + str(v))
-                self.ids[self.prefix + str(v)] = out_ref
-            elif key == "/A":
-                out[NameObject(key)] = self.attributes(src.raw_get("/A"))
-            else:
-                out[NameObject(key)] = v.clone(self.writer)
-        out[NameObject("/P")] = parent_ref
-        kids = src.get("/K")
-        if kids is not None:
-            kids = kids.get_object()
-            items = list(kids) if isinstance(kids, ArrayObject) else [src.raw_get("/K")]
-            copied = [c for c in (self.kid(k, out_ref, depth) for k in items) if c is not None]
-            out[NameObject("/K")] = ArrayObject(copied) if isinstance(kids, ArrayObject) or len(copied) != 1 \
-                else copied[0]
-        return out_ref
-
-    def parent_tree_value(self, value):
-        value = value.get_object() if isinstance(value, IndirectObject) and not _is_elem(value.get_object()) \
-            else value
-        if isinstance(value, ArrayObject):
-            return ArrayObject(self.elems.get(getattr(v, "idnum", None), NullObject()) for v in value)
-        return self.elems.get(getattr(value, "idnum", None), NullObject())
+def _prefix_headers(attrs, prefix: str) -> None:
+    import pikepdf
+    for a in (list(attrs) if isinstance(attrs, pikepdf.Array) else [attrs]):
+        if isinstance(a, pikepdf.Dictionary) and "/Headers" in a:
+            a.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in a.Headers])
 
 
 def _top_elements(root) -> list:
     """The part's top elements: the children of its Document element (or the root's kids if it has none)."""
-    kids = root.get("/K")
-    kids = kids.get_object() if kids is not None else ArrayObject()
-    kids = list(kids) if isinstance(kids, ArrayObject) else [root.raw_get("/K")]
-    if len(kids) == 1 and kids[0].get_object().get("/S") == "/Document":
-        inner = kids[0].get_object().get("/K")
-        inner = inner.get_object() if inner is not None else ArrayObject()
-        return list(inner) if isinstance(inner, ArrayObject) else [kids[0].get_object().raw_get("/K")]
+    import pikepdf
+
+    def as_list(k):
+        return list(k) if isinstance(k, pikepdf.Array) else ([k] if k is not None else [])
+
+    kids = as_list(root.get("/K"))
+    if len(kids) == 1 and isinstance(kids[0], pikepdf.Dictionary) and kids[0].get("/S") == pikepdf.Name.Document:
+        return as_list(kids[0].get("/K"))
     return kids
 
 
-def _shift_struct_parents(writer, reader, first: int, offset: int) -> None:
-    """Pages' /StructParents (pypdf drops them on append) and annotations' /StructParent, past earlier parts."""
+def _shift_struct_parents(pdf, first: int, count: int, offset: int) -> None:
+    """Pages' /StructParents and annotations' /StructParent of one part, past the earlier parts' keys."""
+    import pikepdf
     seen = set()
-    for k, src in enumerate(reader.pages):
-        page = writer.pages[first + k]
-        if "/StructParents" in src:
-            page[NameObject("/StructParents")] = NumberObject(int(src["/StructParents"]) + offset)
-        for annot in (page.get("/Annots") or ArrayObject()):
-            a = annot.get_object()
-            if "/StructParent" in a and id(a) not in seen:
-                seen.add(id(a))
-                a[NameObject("/StructParent")] = NumberObject(int(a["/StructParent"]) + offset)
+    for page in list(pdf.pages)[first:first + count]:
+        obj = page.obj
+        if "/StructParents" in obj:
+            obj.StructParents = int(obj.StructParents) + offset
+        for a in obj.get("/Annots") or pikepdf.Array():
+            if "/StructParent" in a and a.objgen not in seen:
+                seen.add(a.objgen)
+                a.StructParent = int(a.StructParent) + offset
 
 
-def _merge_dict(target: DictionaryObject, source, writer) -> None:
-    for key, v in (source.get_object() if source is not None else {}).items():
-        if key not in target:
-            target[NameObject(key)] = v.clone(writer)
+def _copied(pdf, value):
+    """A ParentTree value (an element, or an array of elements and nulls) as the joined file's copy."""
+    import pikepdf
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([pdf.copy_foreign(v) if v.is_indirect else pikepdf.Object.parse(b"null")
+                              for v in value])
+    return pdf.copy_foreign(value) if value.is_indirect else None
 
 
-def merge_structure_trees(writer, parts: list) -> list[PartTree]:
-    """Merge the structure trees of `parts` = [(reader, index of its first page in writer.pages)] into one
-    StructTreeRoot of `writer`. Parts without a tree add nothing. Returns one PartTree per part."""
-    roots = [(r, first, r.trailer["/Root"].get("/StructTreeRoot")) for r, first in parts]
-    if not any(root is not None for _, _, root in roots):
+@dataclasses.dataclass
+class _Merged:
+    """The joined tree as it grows: the Document element's kids, the ParentTree, ids, maps, namespaces."""
+    kids: list = dataclasses.field(default_factory=list)
+    nums: list = dataclasses.field(default_factory=list)
+    ids: dict = dataclasses.field(default_factory=dict)
+    namespaces: dict = dataclasses.field(default_factory=dict)  # URI -> the joined file's namespace
+    role_map: dict = dataclasses.field(default_factory=dict)
+    class_map: dict = dataclasses.field(default_factory=dict)
+    offset: int = 0
+
+
+def merge_structure_trees(pdf, parts: list) -> list[PartTree]:
+    """Merge the structure trees of `parts` = [(part Pdf, index of its first page in pdf.pages)] into one
+    StructTreeRoot of `pdf`, whose pages were copied from the parts already. Returns one PartTree per part."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+    roots = [(src, first, src.Root.get("/StructTreeRoot")) for src, first in parts]
+    if not any(isinstance(root, Dictionary) for _, _, root in roots):
         return []
-    tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
-    tree_ref = writer._add_object(tree)
-    document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
-                                 NameObject("/S"): NameObject("/Document"), NameObject("/P"): tree_ref})
-    doc_ref = writer._add_object(document)
-    doc_kids, nums, ids, namespaces = ArrayObject(), [], {}, {}
-    role_map, class_map = DictionaryObject(), DictionaryObject()
-    stats, offset = [], 0
-    for i, (reader, first, root) in enumerate(roots):
-        root = root.get_object() if root is not None else None
-        if not isinstance(root, DictionaryObject):
-            stats.append(PartTree(offset, 0, 0, 0))
+    tree = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree))
+    merged, stats = _Merged(), []
+    for i, (src, first, root) in enumerate(roots):
+        if not isinstance(root, Dictionary):
+            stats.append(PartTree(merged.offset, 0, 0, 0))
             continue
-        copier = _PartCopier(writer, reader, first, f"p{i}-", namespaces)
-        for top in _top_elements(root):
-            copied = copier.element(top, doc_ref)
-            if copied is not None:
-                doc_kids.append(copied)
-        entries = number_tree_items(root.get("/ParentTree"))
-        for key, value in entries:
-            nums.append((key + offset, copier.parent_tree_value(value)))
-        _shift_struct_parents(writer, reader, first, offset)
-        _merge_dict(role_map, root.get("/RoleMap"), writer)
-        _merge_dict(class_map, root.get("/ClassMap"), writer)
-        ids.update(copier.ids)
-        size = max([int(root.get("/ParentTreeNextKey", 0))] + [k + 1 for k, _ in entries])
-        stats.append(PartTree(offset, len(entries), copier.count, copier.figures))
-        offset += size
-        reader.resolved_objects.clear()  # this part's parsed objects: copied, not needed again (memory)
-    document[NameObject("/K")] = doc_kids
-    if namespaces:
-        document[NameObject("/NS")] = next(iter(namespaces.values()))
-        tree[NameObject("/Namespaces")] = ArrayObject(namespaces.values())
-    tree[NameObject("/K")] = ArrayObject([doc_ref])
-    _write_tree_indexes(writer, tree, nums, offset, ids, role_map, class_map)
-    _mark_catalog(writer, tree_ref)
+        stats.append(_merge_part(pdf, src, first, root, f"p{i}-", document, merged))
+    document.K = Array(merged.kids)
+    if merged.namespaces:
+        document.NS = next(iter(merged.namespaces.values()))
+        tree.Namespaces = Array(merged.namespaces.values())
+    tree.K = Array([document])
+    flat = [x for key, value in merged.nums for x in (key, value)]
+    tree.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(flat)))
+    tree.ParentTreeNextKey = merged.offset
+    if merged.ids:
+        names = [x for name in sorted(merged.ids) for x in (pikepdf.String(name), merged.ids[name])]
+        tree.IDTree = Dictionary(Names=Array(names))
+    if merged.role_map:
+        tree.RoleMap = Dictionary(merged.role_map)
+    if merged.class_map:
+        tree.ClassMap = Dictionary(merged.class_map)
+    _mark_catalog(pdf, tree)
     return stats
 
 
-def _write_tree_indexes(writer, tree, nums: list, next_key: int, ids: dict, role_map, class_map) -> None:
-    """The merged tree's ParentTree (one flat number tree), IDTree, RoleMap and ClassMap."""
-    flat = ArrayObject()
-    for key, value in nums:
-        flat += [NumberObject(key), value]
-    tree[NameObject("/ParentTree")] = writer._add_object(DictionaryObject({NameObject("/Nums"): flat}))
-    tree[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
-    if ids:
-        names = ArrayObject()
-        for name in sorted(ids):
-            names += [TextStringObject(name), ids[name]]
-        tree[NameObject("/IDTree")] = DictionaryObject({NameObject("/Names"): names})
-    if role_map:
-        tree[NameObject("/RoleMap")] = role_map
-    if class_map:
-        tree[NameObject("/ClassMap")] = class_map
+def _merge_part(pdf, src, first: int, root, prefix: str, document, merged: _Merged) -> PartTree:
+    import pikepdf
+    tops = _top_elements(root)
+    walk = _walk_part(tops, prefix)
+    for top in tops:
+        if _is_elem(top) and top.is_indirect:
+            if "/P" in top:
+                del top["/P"]  # else the copier would copy the part's whole tree root through it
+            copy = pdf.copy_foreign(top)
+            copy.P = document
+            merged.kids.append(copy)
+    for elem in walk.with_ns:  # one namespace object per URI in the joined file
+        ns = elem.NS
+        uri = str(ns.get("/NS", "")) if isinstance(ns, pikepdf.Dictionary) else ""
+        if elem.is_indirect and ns.is_indirect:
+            merged.namespaces.setdefault(uri, pdf.copy_foreign(ns))
+            pdf.copy_foreign(elem).NS = merged.namespaces[uri]
+    for name, elem in walk.ids:
+        if elem.is_indirect:
+            merged.ids[name] = pdf.copy_foreign(elem)
+    entries = number_tree_items(root.get("/ParentTree"))
+    for key, value in entries:
+        copy = _copied(pdf, value)
+        if copy is not None:
+            merged.nums.append((key + merged.offset, copy))
+    _shift_struct_parents(pdf, first, len(src.pages), merged.offset)
+    for target, source in ((merged.role_map, root.get("/RoleMap")), (merged.class_map, root.get("/ClassMap"))):
+        for k, v in (source.items() if isinstance(source, pikepdf.Dictionary) else []):
+            if k not in target:
+                target[k] = pdf.copy_foreign(v) if v.is_indirect else v
+    size = max([int(root.get("/ParentTreeNextKey", 0))] + [k + 1 for k, _ in entries])
+    stats = PartTree(merged.offset, len(entries), walk.count, walk.figures)
+    merged.offset += size
+    return stats
 
 
-def _mark_catalog(writer, tree_ref) -> None:
+def _mark_catalog(pdf, tree) -> None:
     """The catalogue points at the tree, says the document is marked and shows its title (PDF/UA)."""
-    catalog = writer._root_object
-    catalog[NameObject("/StructTreeRoot")] = tree_ref
-    catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
-    prefs = DictionaryObject(catalog.get("/ViewerPreferences", DictionaryObject()).get_object())
-    prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)  # the title, not the file name (PDF/UA)
-    catalog[NameObject("/ViewerPreferences")] = prefs
+    from pikepdf import Dictionary, Name
+    catalog = pdf.Root
+    catalog.StructTreeRoot = tree
+    catalog.MarkInfo = Dictionary(Marked=True)
+    prefs = catalog.get("/ViewerPreferences")
+    prefs = Dictionary(prefs) if isinstance(prefs, Dictionary) else Dictionary()
+    prefs[Name.DisplayDocTitle] = True  # the title, not the file name (PDF/UA)
+    catalog.ViewerPreferences = prefs

@@ -1,0 +1,82 @@
+"""All the PDF work of a build in one pool of `--jobs` fresh workers: every edition's parts, then each edition's
+stamps as soon as its last part is laid out, then its join, each in a worker of its own.
+
+Why one pool and a worker per join: the join of a tagged edition (the parts' structure trees merged, ~140,000
+elements for the real book) took 20–50 s and ~1 GiB in the build process, one edition after the other, after the
+pool had finished. In the pool the two editions' joins run side by side, an edition's stamps and join start while
+the other edition is still being laid out, and their memory goes back when their worker ends. The build process
+only schedules: it holds the parts' bytes and layouts, never a parsed PDF.
+
+Order: a ready join first, then ready stamps, then the longest part still to lay out (all editions together), so
+the last task to finish is short and every worker stays busy to the end. Tasks are handed to the pool one at a time
+as workers free up (a pool's own queue is first in, first out: a join queued behind every part would wait for them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from ..lifeline import die_with_parent, forkserver_context
+
+
+@dataclasses.dataclass
+class Task:
+    """One unit of work: `kind` is "layout", "stamp" or "join"; `fn(args)` runs it (in a worker when jobs > 1)."""
+    kind: str
+    plan: object  # parts.EditionPlan
+    name: str  # the part, or "" for a join
+    fn: object
+    args: tuple
+
+
+PRIORITY = {"join": 0, "stamp": 1, "layout": 2}
+
+
+def run_tasks(first: list, jobs: int, on_done) -> None:
+    """Run `first` and whatever `on_done(task, result)` returns (new tasks that became ready), `jobs` at a time.
+
+    With jobs ≤ 1 everything runs in this process, in the same order (the single-process path and its tests)."""
+    ready = list(first)
+    if jobs <= 1:
+        while ready:
+            task = _take(ready)
+            ready += on_done(task, task.fn(task.args)) or []
+        return
+    # forkserver with WeasyPrint preloaded: each task gets a fresh process (its own peak RSS, memory given back)
+    # that starts in milliseconds instead of re-importing WeasyPrint. Server and workers die with the build.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=forkserver_context(), max_tasks_per_child=1,
+                             initializer=die_with_parent) as ex:
+        running: dict = {}
+        while ready or running:
+            while ready and len(running) < jobs:
+                task = _take(ready)
+                running[ex.submit(task.fn, task.args)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                task = running.pop(f)
+                ready += on_done(task, f.result()) or []
+
+
+def _take(ready: list) -> Task:
+    """The next task: joins, then stamps, then the longest layout (its HTML's length stands for its work)."""
+    best = min(range(len(ready)), key=lambda i: (PRIORITY[ready[i].kind], -len(ready[i].args[0])
+                                                 if ready[i].kind == "layout" else 0))
+    return ready.pop(best)
+
+
+def peak_mib() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def join_job(args):
+    """In a worker: the parts joined (pdf.join). Returns (joined PDF bytes, seconds, peak MiB of this process)."""
+    from .join import join_parts
+    pdfs, parts, layout, starts, font_cache, stamps, recto, jobs = args
+    t0 = time.monotonic()
+    data = join_parts(pdfs, parts, layout, starts, Path(font_cache) if font_cache else None, jobs, stamps=stamps,
+                      recto=recto)
+    return data, time.monotonic() - t0, peak_mib()
