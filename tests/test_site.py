@@ -288,8 +288,9 @@ def test_search_records_carry_number_title_and_text(tmp_path):
 
 
 def _preview(root: Path, search=False):
+    from pipeline.cli.serve_view import ServeView
     from pipeline.serve import Preview
-    preview = Preview(root, quiet=True)
+    preview = Preview(root, quiet=True, on_event=ServeView(quiet=True))
     with contextlib.redirect_stderr(io.StringIO()):
         preview.full_build(search=search)
     return preview

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
-from .html import finish_question_html
+from ..prepare.edition import title_of, walk_questions
 
 QUIZ_LABELS = {
     "zh": {"quiz": "刷题", "quiz_title": "刷题模式", "chapters": "章节", "topics": "主题", "difficulty": "难度",
@@ -59,26 +58,19 @@ def tag_names(book, lang: str) -> tuple[dict, dict]:
 
 
 def quiz_questions(builder, lang: str) -> list:
-    """One record per question shown in `lang`: id, number, chapter, topics, difficulty, title and answer HTML."""
+    """One record per question the edition of `lang` shows: id, number, chapter, topics, difficulty, title and
+    answer HTML."""
     here = f"{lang}/quiz/"
-    book = builder.book
-    omit = book.options.get("untranslated") == "omit" and lang != book.primary
-    ctx = builder._ctx(lang)
     out = []
-    for ch, ref in book.questions():
-        text, fallback = pick_text(book, ref.qid, lang)
-        frag = builder.fragments.get((ref.qid, text.lang)) if text is not None else None
-        if frag is None or (fallback and omit):
-            continue
-        folder = text.path.parent.name
-        original = book.text(ref.qid, book.primary) or text
-        title = finish_question_html(inline_title(frag[0]), ctx, folder)
-        answer = finish_question_html(demote_headings(frag[1], 2), ctx, folder)
-        out.append({
-            "id": ref.qid, "number": ref.number, "chapter": ch.cid, "topics": list(original.topics),
-            "difficulty": original.difficulty, "lang": text.lang,
-            "title": builder.finish(title, here), "answer": builder.finish(answer, here),
-            "href": builder.finish(f'href="@ROOT@{lang}/@PAGE:{ref.qid}@#{ref.qid}"', here)[6:-1]})
+    for ch in builder.quiz_edition(lang).chapters:
+        for q in walk_questions(ch.items):
+            if not q.shown:
+                continue
+            out.append({
+                "id": q.qid, "number": q.number, "chapter": ch.id, "topics": list(q.topics),
+                "difficulty": q.difficulty, "lang": q.text_lang,
+                "title": builder.finish(q.title_html, here), "answer": builder.finish(q.body_html, here),
+                "href": builder.finish(f'href="@ROOT@{lang}/@PAGE:{q.qid}@#{q.qid}"', here)[6:-1]})
     return out
 
 

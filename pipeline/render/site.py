@@ -25,8 +25,8 @@ from markupsafe import Markup
 from ..model import Group, QuestionRef
 from ..templates import template_dir
 from . import math as mathr
-from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
-from .html import RenderContext, finish_question_html
+from ..prepare.edition import build_edition, title_of, walk_questions
+from .html import RenderContext
 from .output import atomic_write
 from .site_common import SITE_LABELS, _questions, _walk, site_labels  # noqa: F401  (re-exported)
 from .site_claims import claims_key, mark_claims, read_claim_states
@@ -303,19 +303,21 @@ def strip_tags(html: str) -> str:
 class SiteBuilder:
     """Holds what the pages are made of, so that `dl500 serve` re-renders one question and rewrites its page."""
 
-    def __init__(self, book, langs, inputs, out_dir: Path, claims_paths=(), claim_states=None):
+    def __init__(self, prepared, langs, out_dir: Path, claims_paths=(), claim_states=None):
         import jinja2
-        self.book, self.langs, self.inputs, self.out = book, list(langs), inputs, Path(out_dir)
+        book = prepared.book
+        self.book, self.langs, self.inputs, self.out = book, list(langs), prepared, Path(out_dir)
         # Every value is text unless the pipeline built it as markup (Markup: bodies, contents lists).
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
         self.env.globals["csp"] = content_security_policy()
-        self.math = MathRenderer(inputs.math)
+        self.math = MathRenderer(prepared.math)
         # claims_paths is kept for callers: the states now come from the claim cache itself, which claims.json mirrors
         self.claim_states = read_claim_states(book) if claim_states is None else claim_states
-        # (qid, lang) -> (input key, html, record, fragment, claim states, (number, fallback))
+        # (qid, lang) -> (EditionQuestion, claim states, (input key, html, search record))
         self.question_cache: dict = {}
-        self.fragments: dict = {}
+        self.editions: dict = {}  # lang -> the Edition the pages show (html target)
+        self.quiz_editions: dict = {}  # lang -> the Edition the quiz shows (answers' headings one level higher)
         self.live_reload = False
         self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
@@ -326,8 +328,32 @@ class SiteBuilder:
         self.fork_workers = False
 
     # the layout: which page holds which id
-    def plan(self, fragments) -> None:
-        self.fragments = fragments
+    def update(self, prepared) -> None:
+        """Take a new Prepared (serve, after an edit): the editions are assembled again from it, reusing every
+        question whose inputs did not change."""
+        self.inputs, self.book = prepared, prepared.book
+        self.math.rendered = prepared.math
+        self.assemble_editions()
+
+    def assemble_editions(self, fragments=None) -> None:
+        """The web edition of every language from prepare's Edition (`fragments`: a part of prepared.fragments,
+        when a forked worker assembles half of the questions)."""
+        for lang in self.langs:
+            old = self.editions.get(lang)
+            reuse = old.question_index() if old is not None else None
+            if fragments is None:
+                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse)
+            else:
+                self.editions[lang] = build_edition(self.book, lang, fragments, self._ctx(lang), reuse=reuse)
+
+    def quiz_edition(self, lang: str):
+        """The edition the quiz shows: an answer stands alone, its headings one level below the question's."""
+        old = self.quiz_editions.get(lang)
+        self.quiz_editions[lang] = self.inputs.edition(lang, self._ctx(lang), heading_shift=2,
+                                                       reuse=old.question_index() if old is not None else None)
+        return self.quiz_editions[lang]
+
+    def plan(self) -> None:
         self.pages, self.page_of = [], {}
         for ch in self.book.chapters:
             chapter_pages = self._chapter_pages(ch)
@@ -374,70 +400,62 @@ class SiteBuilder:
         return RenderContext(lang, "html", {k: v[:2] for k, v in self.inputs.ids.items()}, {}, math={},
                              figures={}, images=images, math_html=self.math)
 
-    def _question(self, ref, lang: str, page) -> tuple:
-        """(input key, html, search record) of one question in one language, re-rendered only when its input changed."""
-        inputs = self._question_inputs(ref, lang)
-        if inputs is None:
+    def _question(self, ref, lang: str, page=None) -> tuple:
+        """(input key, html, search record) of one question in one language, from its Edition value; rendered
+        again only when that value or its claim states changed."""
+        q = self.editions[lang].question(ref.qid)
+        if q is None or not q.text_lang:
             return ("", "", None)
-        text, fallback, frag, states = inputs
-        hit = self.question_cache.get((ref.qid, lang))
-        # the same fragment and claim objects as last time: nothing of the question changed (a re-read text gets a
-        # new fragment tuple), so skip hashing its whole text again (the pages ask for each question many times)
-        if hit and hit[3] is frag and hit[4] is states and hit[5] == (ref.number, fallback):
-            return hit[:3]
-        key = hashlib.sha256("\0".join([ref.number, lang, str(fallback), *frag, ",".join(text.contributors),
-                                        claims_key(states)])
-                             .encode()).hexdigest()
-        if hit and hit[0] == key:
-            self.question_cache[(ref.qid, lang)] = (*hit[:3], frag, states, (ref.number, fallback))
-            return hit[:3]
-        ctx = self._ctx(lang)
+        states = self.claim_states.get((q.qid, q.text_lang), [])
+        hit = self.question_cache.get((q.qid, lang))
+        # the same question and claim objects as last time: nothing of it changed (the pages ask for each question
+        # many times, and an edit in serve assembles only the edited question again)
+        if hit and (hit[0] is q or hit[0] == q) and (hit[1] is states or claims_key(hit[1]) == claims_key(states)):
+            if hit[0] is not q or hit[1] is not states:
+                self.question_cache[(q.qid, lang)] = (q, states, hit[2])
+            return hit[2]
+        entry = self._render_question(q, lang, states)
+        self.stats["questions_rendered"] += 1
+        self.question_cache[(q.qid, lang)] = (q, states, entry)
+        return entry
+
+    def _render_question(self, q, lang: str, states) -> tuple:
+        """The site's finishing of an Edition question: claim marks, permalink, language switch, search record."""
         lab = site_labels(lang)
-        title = finish_question_html(inline_title(frag[0]), ctx, text.path.parent.name)
-        body = finish_question_html(demote_headings(frag[1], 3), ctx, text.path.parent.name)
-        body = mark_claims(body, states, lang)
+        key = hashlib.sha256("\0".join([q.number, lang, str(q.fallback), q.title_html, q.body_html,
+                                        ",".join(q.contributors), claims_key(states)]).encode()).hexdigest()
+        title = q.title_html
+        body = mark_claims(q.body_html, states, lang)
         body = body.replace('<pre class="highlight runnable">',
                             f'<pre class="highlight runnable" data-label="{attr(lab["runs"])}">')
         body = keyboard_scrollable(body)
-        people = ", ".join(htmllib.escape(c) for c in text.contributors)
+        people = ", ".join(htmllib.escape(c) for c in q.contributors)
         credit = f'<span class="contributors">{lab["contributors"]}: {people}</span>' if people else ""
-        note = f'<p class="note pending">{lab["pending"]}</p>' if fallback else ""
-        lang_attr = f' lang="{attr(text.lang)}"' if text.lang != lang else ""
+        note = f'<p class="note pending">{lab["pending"]}</p>' if q.fallback else ""
+        lang_attr = f' lang="{attr(q.text_lang)}"' if q.text_lang != lang else ""
         switch = "".join(
-            f'<a class="lang-switch" hreflang="{o}" lang="{o}" href="{ROOT}{o}/@PAGE:{ref.qid}@#{ref.qid}">'
+            f'<a class="lang-switch" hreflang="{o}" lang="{o}" href="{ROOT}{o}/@PAGE:{q.qid}@#{q.qid}">'
             f'{site_labels(o)["lang_name"]}</a>' for o in self.langs if o != lang)
-        html = (f'<section class="question" id="{attr(ref.qid)}"{lang_attr}>\n'
-                f'<h3 class="question-title"><a class="number" href="#{attr(ref.qid)}" title="{attr(lab["permalink"])}">'
-                f'{ref.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
+        html = (f'<section class="question" id="{attr(q.qid)}"{lang_attr}>\n'
+                f'<h3 class="question-title"><a class="number" href="#{attr(q.qid)}" title="{attr(lab["permalink"])}">'
+                f'{q.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
                 f'</section>\n')
-        record = {"url": f"{lang}/@PAGE:{ref.qid}@#{ref.qid}", "language": lang,
-                  "meta": {"title": strip_tags(title), "number": ref.number,
-                           "chapter": self._chapter_label(ref.qid, lang)},
+        record = {"url": f"{lang}/@PAGE:{q.qid}@#{q.qid}", "language": lang,
+                  "meta": {"title": strip_tags(title), "number": q.number,
+                           "chapter": self._chapter_label(q.qid, lang)},
                   # a question still waiting for its translation is found by its title only: its text is the
                   # original's, which the original's edition indexes
-                  "content": strip_tags(title) if fallback else search_text(strip_tags(title), body)}
-        self.stats["questions_rendered"] += 1
-        entry = (key, html, record)
-        self.question_cache[(ref.qid, lang)] = (*entry, frag, states, (ref.number, fallback))
-        return entry
-
-    def _question_inputs(self, ref, lang: str):
-        """(text, fallback, fragment, claim states) a question's rendering in `lang` depends on, or None."""
-        text, fallback = pick_text(self.book, ref.qid, lang)
-        if text is None:
-            return None
-        frag = self.fragments.get((ref.qid, text.lang))
-        if frag is None:
-            return None
-        return text, fallback, frag, self.claim_states.get((ref.qid, text.lang), [])
+                  "content": strip_tags(title) if q.fallback else search_text(strip_tags(title), body)}
+        return (key, html, record)
 
     def _chapter_label(self, qid: str, lang: str) -> str:
         """"<number> <title>" of the chapter holding `qid` (search results name it)."""
-        if getattr(self, "_chapter_of", (None,))[0] is not self.book.chapters:  # a new outline: map it again
-            self._chapter_of = (self.book.chapters, {q.qid: ch for ch in self.book.chapters
-                                                     for q in _questions(ch.items)})
-        ch = self._chapter_of[1].get(qid)
-        return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}" if ch is not None else ""
+        edition = self.editions[lang]
+        maps = self.__dict__.setdefault("_chapter_of", {})
+        if maps.get(lang, (None,))[0] is not edition:  # a new edition: map it again
+            maps[lang] = (edition, {q.qid: ch for ch in edition.chapters for q in walk_questions(ch.items)})
+        ch = maps[lang][1].get(qid)
+        return f"{ch.number} {ch.title}" if ch is not None else ""
 
     # pages
     def render_page(self, page, lang: str) -> str:
@@ -564,13 +582,13 @@ class SiteBuilder:
     def search_enabled(self) -> bool:
         return getattr(self, "_search", True)
 
-    def write_all(self, fragments, search=True) -> list:
+    def write_all(self, search=True) -> list:
         self._search = search and pagefind_available()  # the renderer says so when it is missing
         changed = start_git_last_changed(self.book.root)  # runs while the questions are rendered
         if self.fork_workers:
-            self.fragments = fragments
             self.render_questions_in_two()
-        self.plan(fragments)
+        self.assemble_editions()
+        self.plan()
         written = []
         # every question is rendered now, so the search records are known: the index is made while pages are written
         index_done = start_search_index(self.search_records(), self.out, pagefind_executable(),
@@ -604,42 +622,42 @@ class SiteBuilder:
         return written, self.stats["pages_written"] - before
 
     def render_questions_in_two(self) -> None:
-        """Render every question text, half in a forked copy of this process: two cores for the largest part of
-        a cold site. The pages then take each question from the cache."""
+        """Assemble and render every question text, half in a forked copy of this process: two cores for the
+        largest part of a cold site. The editions then reuse those questions and the pages take them from the cache."""
         refs = [ref for _, ref in self.book.questions()]
-        pairs = [(ref, lang) for ref in refs for lang in self.langs]
-        if len(pairs) < FORK_MIN_TEXTS:
+        if len(refs) * len(self.langs) < FORK_MIN_TEXTS:
             return
         # a question's languages in the same process: they share formulas and code, each drawn once per process
-        other = forked(self, "render_questions", [(ref.qid, lang) for ref in refs[1::2] for lang in self.langs])
-        self.render_questions([(ref.qid, lang) for ref in refs[0::2] for lang in self.langs])
+        other = forked(self, "render_questions", {ref.qid for ref in refs[1::2]})
+        self.render_questions({ref.qid for ref in refs[0::2]})
         entries, svg_files, memo, rendered = other()
-        refs = {ref.qid: ref for ref in refs}
-        for (qid, lang), entry in entries:
-            inputs = self._question_inputs(refs[qid], lang)
-            if inputs is not None and entry is not None:
-                self.question_cache[(qid, lang)] = (*entry, *inputs[2:], (refs[qid].number, inputs[1]))
+        for (qid, lang), (q, states, entry) in entries.items():
+            self.editions[lang].question_index()[qid] = q  # what assemble_editions reuses
+            self.question_cache[(qid, lang)] = (q, self.claim_states.get((qid, q.text_lang), []), entry)
         self.math.svg_files.update(svg_files)
         self.math.memo.update(memo)
         self.stats["questions_rendered"] += rendered
 
-    def render_questions(self, keys: list) -> tuple:
-        """Render (qid, lang) pairs; returns what a forked worker hands back: the entries, and the math files,
-        math markup and count it added."""
+    def render_questions(self, qids: set) -> tuple:
+        """Assemble and render the questions `qids` in every language; returns what a forked worker hands back:
+        the cache entries, and the math files, math markup and count it added."""
         svg_before, memo_before = set(self.math.svg_files), set(self.math.memo)
         rendered_before = self.stats["questions_rendered"]
-        refs = {ref.qid: ref for _, ref in self.book.questions()}
-        entries = []
-        for qid, lang in keys:
-            entry = self._question(refs[qid], lang, None)
-            entries.append(((qid, lang), entry if entry[2] is not None or entry[1] else None))
+        self.assemble_editions({k: v for k, v in self.inputs.fragments.items() if k[0] in qids})
+        entries = {}
+        for lang in self.langs:
+            for qid in qids:
+                q = self.editions[lang].question(qid)
+                if q is not None and q.text_lang:
+                    entry = self._question(q, lang)
+                    entries[(qid, lang)] = (q, None, entry)
         return (entries, {k: v for k, v in self.math.svg_files.items() if k not in svg_before},
                 {k: v for k, v in self.math.memo.items() if k not in memo_before},
                 self.stats["questions_rendered"] - rendered_before)
 
-    def rewrite_chapters(self, fragments, qids: set) -> list:
-        """Re-render only the pages holding `qids` (after an edit): the other questions come from the cache."""
-        self.fragments = fragments
+    def rewrite_chapters(self, qids: set) -> list:
+        """Re-render only the pages holding `qids` (after an edit and `update`): the other questions come from the
+        cache."""
         written = []
         for lang in self.langs:
             for page in self.pages:
@@ -790,16 +808,15 @@ def write_search_index(records: list, site: Path, words_cache: Path | None = Non
     return write_index(records, site, pagefind_executable(), words_cache)
 
 
-def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None,
-               claim_states=None, fork=True):
+def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder=None, claim_states=None, fork=True):
     """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten).
     `claim_states` (site_claims.claims_for_site) default to what the claim cache holds now."""
     out_dir = Path(out_dir)
     if claims_paths is None:
-        claims_paths = [out_dir.parent / "claims.json", book.root.parent / "build" / "claims.json"]
+        claims_paths = [out_dir.parent / "claims.json", prepared.book.root.parent / "build" / "claims.json"]
     if builder is None:
-        builder = SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
+        builder = SiteBuilder(prepared, langs, out_dir, claims_paths, claim_states)
         import multiprocessing
         builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
-    builder.write_all(fragments, search=search)
+    builder.write_all(search=search)
     return [out_dir / "index.html"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..model import Group
-from ..prepare.edition import pick_text, title_of
+from ..prepare.edition import title_of
 
 PAGE_LABELS = {
     "zh": {"report": "报告问题", "changed": "最后修改", "outline": "本章", "side_by_side": "中英对照",
@@ -154,8 +154,8 @@ def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict)
         html = html.replace(f'href="@ROOT@{o}/@PAGE:{ref.qid}@#{ref.qid}"', f'href="@ROOT@{o}/q/{ref.qid}/#{ref.qid}"')
     html = re.sub(r'<h3 class="question-title">(.*?)</h3>', r'<h1 class="question-title">\1</h1>', html, count=1,
                   flags=re.S)
-    text, _fallback = pick_text(builder.book, ref.qid, lang)
-    day = changed.get(Path(text.path).resolve(), "") if text is not None else ""
+    shown = builder.editions[lang].question(ref.qid)
+    day = changed.get(Path(shown.path).resolve(), "") if shown is not None and shown.path else ""
     title = rec["meta"]["title"] if rec else ref.qid
     base = issues_base(builder.book)
     chapter = page.chapter
