@@ -77,6 +77,20 @@ class Edition:
     def question(self, qid: str) -> EditionQuestion | None:
         return self.question_index().get(qid)
 
+    def chapter(self, cid: str) -> EditionChapter | None:
+        return self._outline_index().get(("chapter", cid))
+
+    def group(self, gid: str) -> EditionGroup | None:
+        return self._outline_index().get(("group", gid))
+
+    def _outline_index(self) -> dict:
+        index = self.__dict__.get("_outline")
+        if index is None:
+            index = self.__dict__["_outline"] = {("chapter", ch.id): ch for ch in self.chapters}
+            for ch in self.chapters:
+                index.update((("group", g.id), g) for g in walk_groups(ch.items))
+        return index
+
     def question_index(self) -> dict:
         """qid → EditionQuestion of every question in the outline."""
         index = self.__dict__.get("_index")
@@ -92,6 +106,14 @@ def walk_questions(items):
             yield from walk_questions(it.items)
         else:
             yield it
+
+
+def walk_groups(items):
+    """The EditionGroups under `items` (sections, then their sub-sections), in reading order."""
+    for it in items:
+        if isinstance(it, EditionGroup):
+            yield it
+            yield from walk_groups(it.items)
 
 
 def attr(s: str) -> str:

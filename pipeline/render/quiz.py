@@ -74,7 +74,7 @@ def quiz_questions(builder, lang: str) -> list:
     return out
 
 
-def quiz_filters(book, lang: str, questions: list) -> dict:
+def quiz_filters(book, lang: str, questions: list, chapters: list) -> dict:
     """The choices the page offers: chapters, and the topics and difficulties its questions carry."""
     topics, levels = tag_names(book, lang)
     used_topics = sorted({t for q in questions for t in q["topics"]}, key=lambda t: (topics.get(t, t), t))
@@ -83,8 +83,8 @@ def quiz_filters(book, lang: str, questions: list) -> dict:
     for q in questions:
         counts[q["chapter"]] = counts.get(q["chapter"], 0) + 1
     return {
-        "chapters": [{"id": ch.cid, "number": ch.number, "title": title_of(ch.title, lang, book.primary),
-                      "count": counts.get(ch.cid, 0)} for ch in book.chapters if counts.get(ch.cid)],
+        "chapters": [{"id": ch.id, "number": ch.number, "title": ch.title, "count": counts.get(ch.id, 0)}
+                     for ch in chapters if counts.get(ch.id)],
         "topics": [{"id": t, "name": topics.get(t, t)} for t in used_topics],
         "levels": [{"level": d, "name": levels.get(d, str(d))} for d in used_levels],
     }
@@ -101,7 +101,7 @@ def render_quiz_page(builder, lang: str, questions: list) -> str:
     lab = {**site_labels(lang), **quiz_labels(lang)}
     html = builder.env.get_template("quiz.html.j2").render(
         lang=lang, lab=lab, book_title=title_of(book.title, lang, book.primary),
-        book_id=str(book.meta.get("id") or "dl500"), filters=quiz_filters(book, lang, questions),
+        book_id=str(book.meta.get("id") or "dl500"), filters=quiz_filters(book, lang, questions, builder.quiz_editions[lang].chapters),
         script_labels={k: lab[k] for k in SCRIPT_LABELS}, meta=builder.inputs.meta,
         live_reload=builder.live_reload, search=builder.search_enabled,
         others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"@ROOT@{o}/quiz/"}

@@ -22,10 +22,9 @@ from types import SimpleNamespace
 
 from markupsafe import Markup
 
-from ..model import Group, QuestionRef
 from ..templates import template_dir
 from . import math as mathr
-from ..prepare.edition import build_edition, title_of, walk_questions
+from ..prepare.edition import EditionGroup, EditionQuestion, build_edition, title_of, walk_questions
 from .html import RenderContext
 from .output import atomic_write
 from .site_common import SITE_LABELS, _questions, _walk, site_labels  # noqa: F401  (re-exported)
@@ -232,14 +231,16 @@ def dark_highlight_css(style: str = DARK_CODE_STYLE, bg: str = DARK_CODE_BG) -> 
 
 @dataclass
 class Page:
-    """One HTML page of one language: a whole chapter, or one section of a split chapter."""
+    """One HTML page in every language: a whole chapter, or one section of a split chapter. Its outline values
+    are those of the first language's Edition (ids and numbers are the same in every language); each language's
+    page shows that language's values (SiteBuilder.page_items)."""
 
     key: str  # "<chapter id>/" or "<chapter id>/<section id>/": the same in every language
-    chapter: object
+    chapter: object  # EditionChapter
     items: tuple  # outline items shown on this page
-    section: object = None  # the Group when the chapter is split
-    title: dict = field(default_factory=dict)
+    section: object = None  # the EditionGroup when the chapter is split
     number: str = ""
+    split: bool = False  # the chapter is split per section (its own page keeps only the questions outside them)
 
 
 def page_url(lang: str, key: str) -> str:
@@ -353,41 +354,60 @@ class SiteBuilder:
                                                        reuse=old.question_index() if old is not None else None)
         return self.quiz_editions[lang]
 
+    def edition(self, lang: str):
+        """The Edition the pages of `lang` show (assembled on demand for a language the site does not publish,
+        e.g. the original's column of the side-by-side view)."""
+        if lang not in self.editions:
+            self.editions[lang] = self.inputs.edition(lang, self._ctx(lang))
+        return self.editions[lang]
+
     def plan(self) -> None:
         self.pages, self.page_of = [], {}
-        for ch in self.book.chapters:
-            chapter_pages = self._chapter_pages(ch)
-            self.pages += chapter_pages
+        for ch in self.edition(self.langs[0]).chapters if self.langs else ():
+            self.pages += self._chapter_pages(ch)
         for p in self.pages:
-            self.page_of.setdefault(p.chapter.cid, p.key)
+            self.page_of.setdefault(p.chapter.id, p.key)
             if p.section is not None:
-                self.page_of[p.section.gid] = p.key
+                self.page_of[p.section.id] = p.key
             for it in _walk(p.items):
-                self.page_of[it.gid if isinstance(it, Group) else it.qid] = p.key
+                self.page_of[it.id if isinstance(it, EditionGroup) else it.qid] = p.key
         for fid, ch_id in self._figure_chapters().items():
             self.page_of.setdefault(fid, self.page_of.get(ch_id, ""))
 
     def _chapter_pages(self, ch) -> list:
-        whole = Page(f"{ch.cid}/", ch, ch.items, None, ch.title, ch.number)
-        size = max(sum(len(self._question(ref, lang, whole)[1]) for ref in _questions(ch.items))
-                   for lang in self.langs) if self.langs else 0
-        sections = [it for it in ch.items if isinstance(it, Group)]
+        whole = Page(f"{ch.id}/", ch, ch.items, None, ch.number)
+        size = max(sum(len(self._question(ref, lang)[1]) for ref in _questions(ch.items))
+                   for lang in self.langs)
+        sections = [it for it in ch.items if isinstance(it, EditionGroup)]
         if size <= PAGE_LIMIT or not sections:
             return [whole]
-        loose = tuple(it for it in ch.items if isinstance(it, QuestionRef))
-        pages = [Page(f"{ch.cid}/", ch, loose, None, ch.title, ch.number)]
+        loose = tuple(it for it in ch.items if isinstance(it, EditionQuestion))
+        pages = [Page(f"{ch.id}/", ch, loose, None, ch.number, True)]
         for g in sections:
-            pages.append(Page(f"{ch.cid}/{g.gid}/", ch, g.items, g, g.title, g.number))
+            pages.append(Page(f"{ch.id}/{g.id}/", ch, g.items, g, g.number, True))
         return pages
 
+    def page_items(self, page, lang: str) -> tuple:
+        """The outline values `page` shows in `lang`, from that language's Edition."""
+        edition = self.edition(lang)
+        if page.section is not None:
+            return edition.group(page.section.id).items
+        items = edition.chapter(page.chapter.id).items
+        return tuple(it for it in items if isinstance(it, EditionQuestion)) if page.split else items
+
+    def page_title(self, page, lang: str) -> str:
+        edition = self.edition(lang)
+        return (edition.group(page.section.id) if page.section is not None else edition.chapter(page.chapter.id)).title
+
     def _figure_chapters(self) -> dict:
+        chapters = self.edition(self.langs[0]).chapters if self.langs else ()
         out = {}
         for fid, ch_file in (self.inputs.chapter_of or {}).items():
             if fid.startswith("fig:"):
                 folder = ch_file.rsplit(".", 1)[0]
-                for ch in self.book.chapters:
+                for ch in chapters:
                     if ch.folder == folder:
-                        out[fid] = ch.cid
+                        out[fid] = ch.id
         return out
 
     # questions
@@ -403,7 +423,7 @@ class SiteBuilder:
     def _question(self, ref, lang: str, page=None) -> tuple:
         """(input key, html, search record) of one question in one language, from its Edition value; rendered
         again only when that value or its claim states changed."""
-        q = self.editions[lang].question(ref.qid)
+        q = self.edition(lang).question(ref.qid)
         if q is None or not q.text_lang:
             return ("", "", None)
         states = self.claim_states.get((q.qid, q.text_lang), [])
@@ -450,7 +470,7 @@ class SiteBuilder:
 
     def _chapter_label(self, qid: str, lang: str) -> str:
         """"<number> <title>" of the chapter holding `qid` (search results name it)."""
-        edition = self.editions[lang]
+        edition = self.edition(lang)
         maps = self.__dict__.setdefault("_chapter_of", {})
         if maps.get(lang, (None,))[0] is not edition:  # a new edition: map it again
             maps[lang] = (edition, {q.qid: ch for ch in edition.chapters for q in walk_questions(ch.items)})
@@ -463,10 +483,10 @@ class SiteBuilder:
         here = page_url(lang, page.key)
         parts = []
         if page.section is None:
-            for g in (it for it in page.chapter.items if isinstance(it, Group)):
-                if self.page_of.get(g.gid) != page.key:  # split chapter: the chapter page lists its sections,
+            for g in (it for it in self.edition(lang).chapter(page.chapter.id).items if isinstance(it, EditionGroup)):
+                if self.page_of.get(g.id) != page.key:  # split chapter: the chapter page lists its sections,
                     parts.append(self._section_stub(g, lang))  # keeping each question's id as an anchor
-        self._walk_items(page.items, 0 if page.section is None else 1, lang, page, parts)
+        self._walk_items(self.page_items(page, lang), 0 if page.section is None else 1, lang, page, parts)
         body = "\n".join(parts)
         idx = self.pages.index(page)
         prev_page = self.pages[idx - 1] if idx > 0 else None
@@ -474,11 +494,11 @@ class SiteBuilder:
         tpl = self.env.get_template("page.html.j2")
         html = tpl.render(
             lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
-            title=title_of(page.title, lang, self.book.primary),
+            title=self.page_title(page, lang),
             heading_label=(lab["chapter"].format(page.chapter.number) if page.section is None else page.number),
             chapter_label=lab["chapter"].format(page.chapter.number),
-            chapter_title=title_of(page.chapter.title, lang, self.book.primary),
-            is_section=page.section is not None, section_id=page.section.gid if page.section else "", body=Markup(body),
+            chapter_title=self.edition(lang).chapter(page.chapter.id).title,
+            is_section=page.section is not None, section_id=page.section.id if page.section else "", body=Markup(body),
             toc=Markup(self._toc(lang, page)),
             prev=self._neighbour(prev_page, lang), next=self._neighbour(next_page, lang),
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{page_url(o, page.key)}"}
@@ -489,22 +509,22 @@ class SiteBuilder:
         return self.finish(html, here)
 
     def _section_stub(self, g, lang) -> str:
-        t = htmllib.escape(title_of(g.title, lang, self.book.primary))
+        t = htmllib.escape(g.title)
         items = "".join(
             f'<li id="{q.qid}"><a href="{ROOT}{lang}/@PAGE:{q.qid}@#{q.qid}"><span class="number">{q.number}</span> '
             f'{htmllib.escape(self._question(q, lang, None)[2]["meta"]["title"] if self._question(q, lang, None)[2] else q.qid)}'
             '</a></li>' for q in _questions(g.items))
-        return (f'<h2 class="section-title" id="{g.gid}"><a href="#{g.gid}"><span class="number">{g.number}</span> '
+        return (f'<h2 class="section-title" id="{g.id}"><a href="#{g.id}"><span class="number">{g.number}</span> '
                 f'{t}</a></h2>\n<ol class="section-stub">{items}</ol>')
 
     def _walk_items(self, items, depth, lang, page, parts) -> None:
         for it in items:
-            if isinstance(it, Group):
-                t = htmllib.escape(title_of(it.title, lang, self.book.primary))
+            if isinstance(it, EditionGroup):
+                t = htmllib.escape(it.title)
                 tag = "h2" if depth == 0 else "h3"
-                if page.section is it:
+                if page.section is not None and page.section.id == it.id:
                     continue
-                parts.append(f'<{tag} class="section-title" id="{it.gid}"><span class="number">{it.number}</span> '
+                parts.append(f'<{tag} class="section-title" id="{it.id}"><span class="number">{it.number}</span> '
                              f'{t}</{tag}>')
                 self._walk_items(it.items, depth + 1, lang, page, parts)
             else:
@@ -519,16 +539,16 @@ class SiteBuilder:
             return None
         label = (site_labels(lang)["chapter"].format(page.chapter.number) if page.section is None else page.number)
         return {"href": f"{ROOT}{page_url(lang, page.key)}", "label": label,
-                "title": title_of(page.title, lang, self.book.primary)}
+                "title": self.page_title(page, lang)}
 
     def _toc(self, lang, page) -> str:
         lab = site_labels(lang)
         out = ['<ol class="toc-chapters">']
-        for ch in self.book.chapters:
-            t = htmllib.escape(title_of(ch.title, lang, self.book.primary))
-            current = ch is page.chapter
+        for ch in self.edition(lang).chapters:
+            t = htmllib.escape(ch.title)
+            current = ch.id == page.chapter.id
             aria = ' aria-current="page"' if current and page.section is None else ""
-            out.append(f'<li{" class=current" if current else ""}><a href="{ROOT}{page_url(lang, ch.cid + "/")}"{aria}>'
+            out.append(f'<li{" class=current" if current else ""}><a href="{ROOT}{page_url(lang, ch.id + "/")}"{aria}>'
                        f'<span class="number">{ch.number}</span> {t}</a>')
             if current:
                 out.append(self._toc_items(ch.items, lang, page))
@@ -540,9 +560,9 @@ class SiteBuilder:
     def _toc_items(self, items, lang, page) -> str:
         out = ["<ol>"]
         for it in items:
-            if isinstance(it, Group):
-                t = htmllib.escape(title_of(it.title, lang, self.book.primary))
-                out.append(f'<li><a href="{ROOT}{page_url(lang, self.page_of[it.gid])}#{it.gid}">'
+            if isinstance(it, EditionGroup):
+                t = htmllib.escape(it.title)
+                out.append(f'<li><a href="{ROOT}{page_url(lang, self.page_of[it.id])}#{it.id}">'
                            f'<span class="number">{it.number}</span> {t}</a>')
                 out.append(self._toc_items(it.items, lang, page) + "</li>")
             else:
@@ -684,13 +704,12 @@ class SiteBuilder:
         lab = site_labels(lang)
         here = f"{lang}/"
         chapters = []
-        for ch in self.book.chapters:
-            page = next(p for p in self.pages if p.chapter is ch)
+        for ch in self.edition(lang).chapters:
+            page = next(p for p in self.pages if p.chapter.id == ch.id)
             # attributes, not a dict: in the template `ch.items` of a dict is dict.items, printed as
             # "<built-in method items …>" in place of the chapter's questions
-            chapters.append(SimpleNamespace(href=f"{ROOT}{page_url(lang, ch.cid + '/')}",
-                                            label=lab["chapter"].format(ch.number),
-                                            title=title_of(ch.title, lang, self.book.primary),
+            chapters.append(SimpleNamespace(href=f"{ROOT}{page_url(lang, ch.id + '/')}",
+                                            label=lab["chapter"].format(ch.number), title=ch.title,
                                             items=Markup(self._toc_items(ch.items, lang, page))))
         html = self.env.get_template("contents.html.j2").render(
             lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
