@@ -167,7 +167,7 @@ def test_failed_build_keeps_previous_outputs(tmp_path, capsys, monkeypatch):
     rc, _, _ = run_cli(capsys, "build", ".", "--lang", "zh", "--format", "pdf")
     before = (root / "build/zh/dl500.pdf").read_bytes()
     patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数，有改动。")
-    import pipeline.render.pdf as pdf
+    import pipeline.render.pdf.layout as pdf
 
     def boom(*a, **k):
         raise RuntimeError("killed")

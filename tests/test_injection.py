@@ -182,8 +182,8 @@ def test_pdf_html_single_and_parts_is_inert(hostile):
     from pipeline.render import math as mathr
     from pipeline.prepare.edition import build_edition
     from pipeline.render.html import RenderContext, pygments_css
-    from pipeline.render.parts import part_html, split_parts
-    from pipeline.render.pdf import render_edition_html
+    from pipeline.render.pdf.document import render_edition_html
+    from pipeline.render.pdf.parts import part_html, split_parts
     from pipeline.validate import parsed_body
     from pipeline.validate.numbering import reference_index
     import tinyhtml5

@@ -96,7 +96,7 @@ def test_stamped_page_numbers_are_on_the_right_pages(both, mode):
 def test_part_html_holds_no_page_number(tmp_path):
     """A part's layout must not depend on its start page or on other parts' pages: its HTML has no counter-reset,
     no target-counter and no printed page, only placeholders."""
-    import pipeline.render.pdf as pdf
+    import pipeline.render.pdf.document as pdf
     body = '<p>见 <a class="xref" href="#q-a">1.1.1</a>，<a class="xref" href="xref:fig:x">图 1</a></p>'
     out = pdf.page_refs(body, "zh")
     # the "，" after the reference is stamped with the number, so a short number leaves no gap before it
@@ -186,7 +186,7 @@ def test_parts_share_one_copy_of_each_font(both, lang):
 def test_page_number_boxes_are_as_wide_as_the_book_needs(tmp_path, capsys, monkeypatch):
     """Placeholders hold as many digits as the page count: estimated first, then taken from the last layout;
     a book that outgrows them is laid out again with wider boxes."""
-    from pipeline.render import pdf_edition as build
+    from pipeline.render import pdf as build
     from pipeline.load import load_book
     root = copy_fixture("minimal", tmp_path / "book")
     book, _ = load_book(root)
@@ -208,7 +208,7 @@ def struct_tree(reader) -> dict:
     this document), the ParentTree keys and the marked-content ids each page's content declares."""
     from pypdf.generic import ArrayObject, DictionaryObject
 
-    from pipeline.render.pdf_structure import number_tree_items
+    from pipeline.render.pdf.structure import number_tree_items
     pages = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
     root = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
     out = {"types": [], "pg": [], "objr": [], "alts": [], "mcids": set()}
@@ -282,7 +282,7 @@ def test_tagged_parts_join_into_one_structure_tree(tmp_path, capsys, monkeypatch
     pages_keys = [p["/StructParents"] for p in reader.pages]
     assert len(set(pages_keys)) == len(pages_keys)  # renumbered per part: no two pages share marked-content ids
     # the figures of the parts (cached part PDFs of this one-language build, stamps excluded), no more, no fewer
-    parts = [p for p in (root / ".dl500-cache").rglob("pdf-parts/*/*.pdf")]
+    parts = [p for p in (root / ".dl500-cache").rglob("pdf-parts/parts/pdf/*.pdf")]
     assert len(parts) == 3, parts
     in_parts = sum(struct_tree(PdfReader(str(p)))["types"].count("/Figure") for p in parts)
     assert in_parts >= 2 and tree["types"].count("/Figure") == in_parts

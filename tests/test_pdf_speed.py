@@ -105,7 +105,7 @@ def test_quiet_build_prints_no_progress(tmp_path, capsys, monkeypatch):
 
 def test_a_change_in_the_layout_code_lays_out_every_part_again(tmp_path, capsys, monkeypatch):
     """Tagging was added to the layout without any part's HTML changing: the cache must not keep the old PDFs."""
-    from pipeline.render import pdf_edition
+    from pipeline.render import pdf as pdf_edition
     root = copy_fixture("minimal", tmp_path / "book")
     build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
     (root / ".dl500-cache/render/last-build.json").unlink()  # the whole-build fingerprint would stop it earlier

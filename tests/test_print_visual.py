@@ -151,7 +151,7 @@ def toc_with_numbers(folder: Path, numbers: dict) -> Path:
 
     from pypdf import PdfReader, PdfWriter
 
-    from pipeline.render import pdf
+    from pipeline.render.pdf import stamp as pdf
     from pipeline.templates import template_dir
     css = (template_dir() / "book.css").read_text("utf-8")
     items = "".join(f'<li class="toc-section"><a href="#{t}"><span class="number">1.{k}</span>排版与页码</a>'
@@ -205,7 +205,7 @@ def test_toc_leaders_run_on_to_one_two_and_three_digit_numbers(tmp_path):
 
 def test_toc_leader_check_notices_a_break(tmp_path, monkeypatch):
     """Without the stamp's own dots a short number sits after a blank stretch, which the check above reports."""
-    from pipeline.render import pdf
+    from pipeline.render.pdf import stamp as pdf
     monkeypatch.setattr(pdf, "LEADER_OVERLAP_DOTS", 0)
     monkeypatch.setattr(pdf, "LEADER_OVERLAP_PX", 0)
     monkeypatch.setattr(pdf, "PG_WIDEST", "8")  # the stamp then draws no dots before the number

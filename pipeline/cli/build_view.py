@@ -25,7 +25,7 @@ class Progress:
             self.console.print(f"[dim]{time.monotonic() - self.t0:6.1f}s[/dim] {text}")
 
     def layout(self, event: dict) -> None:
-        """The PDF layout's events (render.parts.build_pdfs_in_parts): a rich bar per edition on a terminal (parts
+        """The PDF layout's events (render.pdf.parts.build_pdfs_in_parts): a rich bar per edition on a terminal (parts
         done / total, pages so far, elapsed), one plain line per part otherwise (CI logs), nothing when quiet."""
         if self.quiet:
             return

@@ -32,5 +32,5 @@ def forkserver_context():
     """A forkserver context whose server preloads WeasyPrint and dies with the build (render.forkserver_init)."""
     import multiprocessing as mp
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.render.forkserver_init", "weasyprint", "pipeline.render.pdf"])
+    ctx.set_forkserver_preload(["pipeline.render.forkserver_init", "weasyprint", "pipeline.render.pdf.layout"])
     return ctx

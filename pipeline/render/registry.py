@@ -16,7 +16,7 @@ from pathlib import Path
 RENDERERS = {
     "epub": "pipeline.render.epub",
     "anki": "pipeline.render.anki",
-    "pdf": "pipeline.render.pdf_edition",
+    "pdf": "pipeline.render.pdf",
     "html": "pipeline.render.web_edition",
     "report": "pipeline.render.translation_report",
 }
@@ -30,7 +30,7 @@ class RenderTarget:
     staging: Path
     cache_dir: Path
     on_event: Callable[[str], None] = lambda text: None  # a stage line
-    on_layout: Callable[[dict], None] = lambda event: None  # PDF layout events (render.parts.build_pdfs_in_parts)
+    on_layout: Callable[[dict], None] = lambda event: None  # PDF layout events (render.pdf.parts.build_pdfs_in_parts)
 
 
 @dataclass

@@ -25,19 +25,33 @@ class Vocabulary:
 
 def load_checked_yaml(path: Path, rel: str, schema: str, code: str):
     """(plain data or None, diagnostics under `code`) of a YAML file validated against a shipped schema."""
-    from ..load import _plain, parse_yaml, read_text, schema_diagnostics
-    text, diags = read_text(path, rel)
+    text, diags = read_checked_text(path, rel, code)
     if text is None:
-        return None, [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in diags]
-    data, diags = parse_yaml(text, rel)
+        return None, diags
+    _, data, diags = check_yaml_text(text, rel, path.name, schema, code)
+    return data, diags
+
+
+def read_checked_text(path: Path, rel: str, code: str):
+    """(text or None, diagnostics under `code`): the file within the source limits (load.read_text)."""
+    from ..load import read_text
+    text, diags = read_text(path, rel)
+    return text, [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in diags]
+
+
+def check_yaml_text(text: str, rel: str, name: str, schema: str, code: str):
+    """(ruamel tree with positions, plain data, diagnostics under `code`) of a YAML text validated against a
+    shipped schema; tree and data are None when it is not valid."""
+    from ..load import _plain, parse_yaml, schema_diagnostics
+    tree, diags = parse_yaml(text, rel)
     if diags:
-        return None, [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in diags]
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        return None, [diag(code, rel, 1, 1, f"{path.name} is not a mapping", f"see {schema}.schema.json")]
-    diags = [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in schema_diagnostics(data, schema, rel)]
-    return (None if diags else _plain(data)), diags
+        return None, None, [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in diags]
+    if tree is None:
+        tree = {}
+    if not isinstance(tree, dict):
+        return None, None, [diag(code, rel, 1, 1, f"{name} is not a mapping", f"see {schema}.schema.json")]
+    diags = [diag(code, d.file, d.line, d.col, d.message, d.hint) for d in schema_diagnostics(tree, schema, rel)]
+    return (None, None, diags) if diags else (tree, _plain(tree), [])
 
 
 @lru_cache(maxsize=16)

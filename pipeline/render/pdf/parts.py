@@ -1,11 +1,11 @@
 """The PDF laid out in parts (front matter, then one part per chapter) in worker processes, joined with pypdf.
 
 Design (docs/build.md): a part's HTML holds no page number. Every printed page number (footer, TOC entries,
-"见 3.6.8，第 N 页") is a hidden fixed-width placeholder (pdf.page_refs, book.css .pg), so a part's layout does not
+"见 3.6.8，第 N 页") is a hidden fixed-width placeholder (document.page_refs, book.css .pg), so a part's layout does not
 depend on its start page or on other parts, and every part is laid out exactly once, cold or warm, in `--jobs`
 fresh workers. Each part's PDF and layout (page count, anchors, placeholder boxes) are cached by the hash of its
 HTML, the WeasyPrint version, the fonts and SOURCE_DATE_EPOCH. At the join the parts' start pages follow from the
-page counts; one small stamp PDF per part (pdf.stamp_html: footer numbers and the numbers at the placeholders,
+page counts; one small stamp PDF per part (stamp.stamp_html: footer numbers and the numbers at the placeholders,
 cached by its HTML) is overlaid on its pages as a Form XObject. Cross-part links are written as href="xref:ID";
 the join turns them into GoTo actions to the target's page and position.
 """
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
-import os
 import re
 import subprocess
 import time
@@ -25,15 +23,13 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .lifeline import die_with_parent, forkserver_context
-from .pdf import (UNKNOWN_PAGE, normalise_bookmark_text, pdf_tags, recto_chapters, render_edition_html,
-                  stamp_html, stamp_pages)
-from .pdf_fonts import share_fonts
-from .pdf_structure import merge_structure_trees
+from ..lifeline import die_with_parent, forkserver_context
+from .document import UNKNOWN_PAGE, PrintSettings, normalise_bookmark_text, render_edition_html
+from .join import join_parts
+from .stamp import stamp_html
 
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
 ANCHOR = re.compile(r'\sid="([^"]+)"')
-MEMORY_LIMIT_MIB = int(os.environ.get("DL500_PDF_PART_LIMIT_MIB", "600"))
 
 
 @dataclasses.dataclass
@@ -52,7 +48,7 @@ def split_parts(edition) -> list[Part]:
 
 def far_links(body: str, local: set) -> str:
     """References to other parts become href="xref:ID" (rewritten at join into a GoTo); their page numbers, like
-    every printed page number, are placeholders stamped after layout (pdf.page_refs)."""
+    every printed page number, are placeholders stamped after layout (document.page_refs)."""
     def sub(m):
         cls, target, attrs, text = m.groups()
         if target in local:
@@ -65,24 +61,25 @@ def far_links(body: str, local: set) -> str:
 BUILD_DATE_META = re.compile(r'<meta name="dcterms\.(?:created|modified)" content="[^"]*">\n?')
 
 
-def part_html(book, edition, meta, part: Part) -> str:
+def part_html(book, edition, meta, part: Part, recto: bool = False) -> str:
     """A part's HTML: independent of its start page and of every other part's pages (placeholders only). A chapter
     part holds nothing of the build either (no date, no revision: the joined PDF's metadata and cover come from
     the front part), so a commit, which moves the build date, lays out only the front part again."""
     if part.chapter is None:
         def toc_link(anchor):
             return Markup('href="xref:{}" class="far"').format(anchor)
-        html = render_edition_html(book, edition, meta, front=True, body=False, toc_link=toc_link)
+        html = render_edition_html(book, edition, meta, front=True, body=False, toc_link=toc_link, recto=recto)
     else:
         ch = dataclasses.replace(part.chapter, body=far_links(part.chapter.body, part.ids))
         undated = dict(meta, date="", date_iso="", revision="")
-        html = BUILD_DATE_META.sub("", render_edition_html(book, edition, undated, chapters=[ch], front=False))
+        html = BUILD_DATE_META.sub("", render_edition_html(book, edition, undated, chapters=[ch], front=False,
+                                                        recto=recto))
     return normalise_bookmark_text(html)
 
 
-def compute_starts(parts: list[Part], layout: dict) -> dict:
+def compute_starts(parts: list[Part], layout: dict, recto: bool = False) -> dict:
     """Each part's first page number: the previous part's start plus its pages, padded to start on a recto."""
-    starts, page, recto = {}, 1, recto_chapters()
+    starts, page = {}, 1
     for p in parts:
         starts[p.name] = page
         n = layout.get(p.name, {}).get("pages", 1)
@@ -113,43 +110,46 @@ def fonts_fingerprint() -> str:
 
 def _layout_job(args):
     html, root, write, tags, drawings = args
-    from . import pdf
-    from .math_drawings import counts, formulas_drawn_once
+    from .drawings import counts, formulas_drawn_once
+    from .layout import write_pdf
     t0, before = time.monotonic(), counts()
     with formulas_drawn_once(Path(drawings) if drawings else None):
-        data, layout = pdf.write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
+        data, layout = write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
     layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return data, layout, peak, time.monotonic() - t0
 
 
+PART_LIMIT_BYTES = 512 * 1024 * 1024  # a part's PDF: the 50-page, 764-formula chapter of the real book is ~3 MB
+
+
 class PartCache:
+    """A laid-out part (or a stamp document): its PDF and its layout record, two entries of the content cache
+    (cache.ContentCache: atomic writes, plain files only, size cap). A hit needs both."""
+
     def __init__(self, folder: Path):
-        self.folder = folder
+        from ...cache import ContentCache
+        self.pdfs = ContentCache(folder / "pdf", suffix=".pdf", entry_limit=PART_LIMIT_BYTES)
+        self.layouts = ContentCache(folder / "layout", suffix=".json")
 
     def get(self, key):
-        pdf, meta = self.folder / key[:2] / f"{key}.pdf", self.folder / key[:2] / f"{key}.json"
-        try:
-            return pdf.read_bytes(), json.loads(meta.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
+        layout = self.layouts.get_json(key)
+        data = self.pdfs.get_bytes(key) if isinstance(layout, dict) else None
+        return (data, layout) if data is not None else None
 
     def put(self, key, data: bytes, layout: dict):
-        d = self.folder / key[:2]
-        d.mkdir(parents=True, exist_ok=True)
-        for suffix, payload in ((".pdf", data), (".json", json.dumps(layout).encode())):
-            tmp = d / f".{key}{suffix}.{os.getpid()}"
-            tmp.write_bytes(payload)
-            os.replace(tmp, d / f"{key}{suffix}")
+        self.pdfs.put_bytes(key, data)
+        self.layouts.put_json(key, layout)
 
 
-def run_layouts(todo: list, root: Path, jobs: int, drawings: Path | None = None, on_done=None) -> list:
+def run_layouts(todo: list, root: Path, jobs: int, drawings: Path | None = None, on_done=None,
+                tags: bool = True) -> list:
     """[(html, write)] → [(pdf or None, layout, peak MiB, seconds)], in fresh forked workers when jobs > 1 (even
     for one part: the build process already holds the whole edition, so WeasyPrint in it would add to that).
     Longest part first, so the last part to finish is a short one and every worker stays busy to the end.
     `on_done(i, result)` is called in this process as each part finishes; `drawings`: the formulas' cache."""
-    args = [(html, str(root), write, pdf_tags(), str(drawings) if drawings else "") for html, write in todo]
+    args = [(html, str(root), write, tags, str(drawings) if drawings else "") for html, write in todo]
     results: list = [None] * len(args)
     order = sorted(range(len(args)), key=lambda i: -len(args[i][0]))
     if jobs <= 1 or not args:  # in this process: the single-process path (and its tests)
@@ -174,8 +174,8 @@ def run_layouts(todo: list, root: Path, jobs: int, drawings: Path | None = None,
 
 def _stamp_job(args):
     html, root = args
-    from . import pdf
-    return pdf.write_pdf(html, Path(root))
+    from .layout import write_pdf
+    return write_pdf(html, Path(root))
 
 
 def run_stamps(htmls: list, root: Path, jobs: int) -> list:
@@ -199,11 +199,12 @@ class EditionPlan:
     report: dict
 
 
-def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple, report: dict) -> EditionPlan:
+def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple, report: dict,
+                 recto: bool = False) -> EditionPlan:
     parts = split_parts(edition)
     report.update(parts=len(parts), laid_out=0, reused=0, layout_only=0, rounds=1, stamped=0, peaks={},
                   seconds={}, laid_out_parts=[], formulas={})
-    htmls = {p.name: part_html(book, edition, meta, p) for p in parts}
+    htmls = {p.name: part_html(book, edition, meta, p, recto) for p in parts}
     keys = {n: _key(h, fonts, key_parts) for n, h in htmls.items()}
     done, todo = {}, []
     for p in parts:
@@ -217,16 +218,17 @@ def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple,
 
 
 def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                        on_event=None) -> list:
+                        on_event=None, settings: PrintSettings = PrintSettings()) -> list:
     """[(book, edition, meta, report)] → the joined PDF of each edition. Every part of every edition is laid out
     (or reused) once, all editions' parts in one pool, longest first; then per edition the page numbers are
     stamped and the parts joined. `report` gets the figures of that edition's build. `on_event(dict)` hears of
     the layout as it goes (layout-start per edition, part per part laid out, layout-end); it must not block."""
     folder = cache_dir / "pdf-parts"
-    cache = PartCache(folder)
+    cache = PartCache(folder / "parts")
     fonts = fonts_fingerprint()
     emit = on_event or (lambda event: None)
-    plans = [plan_edition(book, edition, meta, cache, fonts, key_parts, report)
+    key_parts = (settings.tags, *key_parts)  # a tagged part is another part
+    plans = [plan_edition(book, edition, meta, cache, fonts, key_parts, report, settings.recto)
              for book, edition, meta, report in requests]
     for plan in plans:
         emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
@@ -245,29 +247,32 @@ def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, 
             plan.report["formulas"][k] = plan.report["formulas"].get(k, 0) + v
         emit({"event": "part", "lang": plan.lang, "part": name, "pages": lay.get("pages", 0), "seconds": secs})
 
-    run_layouts([(plan.htmls[name], True) for plan, name in tasks], root, jobs, folder / "formulas", part_done)
+    run_layouts([(plan.htmls[name], True) for plan, name in tasks], root, jobs, folder / "formulas", part_done,
+                settings.tags)
     for plan in plans:
         plan.report["laid_out"] = len(plan.todo)
         emit({"event": "layout-end", "lang": plan.lang})
     out = []
     for plan in plans:
-        out.append(stamp_and_join(plan, root, folder, fonts, key_parts, jobs))
+        out.append(stamp_and_join(plan, root, folder, fonts, key_parts, jobs, settings.recto))
         _write_report(folder, plan)
     return out
 
 
 def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                       report: dict, on_event=None) -> bytes:
+                       report: dict, on_event=None, settings: PrintSettings = PrintSettings()) -> bytes:
     """One edition (see build_pdfs_in_parts)."""
-    return build_pdfs_in_parts([(book, edition, meta, report)], root, cache_dir, jobs, key_parts, on_event)[0]
+    return build_pdfs_in_parts([(book, edition, meta, report)], root, cache_dir, jobs, key_parts, on_event,
+                               settings)[0]
 
 
-def stamp_and_join(plan: EditionPlan, root: Path, folder: Path, fonts: str, key_parts: tuple, jobs: int) -> bytes:
+def stamp_and_join(plan: EditionPlan, root: Path, folder: Path, fonts: str, key_parts: tuple, jobs: int,
+                   recto: bool = False) -> bytes:
     """Page numbers: each part's start from the page counts, one stamp PDF per part (cached by its HTML), then the
     parts joined into one PDF."""
     parts, report, stamp_cache = plan.parts, plan.report, PartCache(folder / "stamps")
     layout = {n: lay for n, (_, lay) in plan.done.items()}
-    starts = compute_starts(parts, layout)
+    starts = compute_starts(parts, layout, recto)
     page_of, _ = page_lookup(parts, layout, starts)
     t0 = time.monotonic()
     s_htmls = {p.name: stamp_html(plan.lang, layout[p.name], starts[p.name], page_of) for p in parts}
@@ -286,7 +291,7 @@ def stamp_and_join(plan: EditionPlan, root: Path, folder: Path, fonts: str, key_
     report["stamp_seconds"] = time.monotonic() - t0
     t0 = time.monotonic()
     data = join_parts([(p.name, plan.done[p.name][0]) for p in parts], parts, layout, starts, folder / "fonts",
-                      jobs, stamps=stamps)
+                      jobs, stamps=stamps, recto=recto)
     report["join_seconds"] = time.monotonic() - t0
     report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
     return data
@@ -302,65 +307,7 @@ def _write_report(folder: Path, plan: EditionPlan) -> None:
 
 def _key(html: str, fonts: str, key_parts: tuple) -> str:
     h = hashlib.sha256()
-    for x in ("pdf-part", html, fonts, pdf_tags(), *key_parts):
+    for x in ("pdf-part", html, fonts, *key_parts):
         h.update(str(x).encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()
-
-
-def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: Path | None = None,
-               jobs: int = 1, stamps: dict | None = None) -> bytes:
-    """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
-    part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject
-
-    writer = PdfWriter()
-    first_reader, recto = None, recto_chapters()
-    firsts, placed = {}, []  # placed: (reader, its first page) for the structure trees
-    for i, (name, data) in enumerate(pdfs):
-        reader = PdfReader(io.BytesIO(data))
-        first_reader = first_reader or reader
-        placed.append((reader, len(writer.pages)))
-        firsts[name] = len(writer.pages)
-        writer.append(reader, import_outline=True)
-        n = len(reader.pages)
-        if recto and n % 2 and i < len(pdfs) - 1:
-            box = reader.pages[-1].mediabox
-            writer.add_blank_page(float(box.width), float(box.height))
-    if first_reader is not None and first_reader.metadata:
-        writer.add_metadata({k: v for k, v in first_reader.metadata.items()})
-        lang = first_reader.trailer["/Root"].get("/Lang")
-        if lang is not None:
-            writer._root_object[NameObject("/Lang")] = lang
-    merge_structure_trees(writer, placed)  # tagged parts: one tree, marked-content ids kept unique
-    part_of = {i: p.name for p in parts for i in p.ids}
-    for page in writer.pages:
-        for annot in page.get("/Annots", []) or []:
-            a = annot.get_object()
-            action = a.get("/A")
-            if action is None:
-                continue
-            action = action.get_object()
-            uri = action.get("/URI")
-            if action.get("/S") != "/URI" or not isinstance(uri, str) or not uri.startswith("xref:"):
-                continue
-            target = uri[5:]
-            name = part_of.get(target)
-            hit = layout.get(name, {}).get("anchors", {}).get(target) if name else None
-            if hit is None:
-                continue
-            dest_page = writer.pages[starts[name] - 1 + hit[0]]
-            height = float(dest_page.mediabox.height)
-            a[NameObject("/A")] = DictionaryObject({
-                NameObject("/S"): NameObject("/GoTo"),
-                NameObject("/D"): ArrayObject([dest_page.indirect_reference, NameObject("/XYZ"),
-                                               FloatObject(round(hit[1] * 0.75, 2)),
-                                               FloatObject(round(height - hit[2] * 0.75, 2)), NumberObject(0)])})
-    for name, stamp in (stamps or {}).items():
-        stamp_pages(writer, firsts[name], stamp)
-    share_fonts(writer, font_cache, jobs)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()

@@ -1,5 +1,9 @@
 """The PDF renderer: each edition's HTML for print, laid out in parts (default) or as one document, with page
-numbers stamped afterwards (render.pdf, render.parts; docs/build.md says why and how)."""
+numbers stamped afterwards (docs/build.md says why and how).
+
+The package: document (the print HTML and its page-number placeholders), layout (WeasyPrint), parts (the parts
+and their pool of workers), stamp (page numbers), join (pypdf), structure (the tagged tree), fonts (one copy of
+each font), drawings (each formula drawn once)."""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cache import read_json
-from ..diagnostics import WARNING, diag
-from .html import RenderContext
-from .output import atomic_write
-from .registry import Rendered, RenderTarget
+from ...cache import read_json
+from ...diagnostics import WARNING, diag
+from ..html import RenderContext
+from ..output import atomic_write
+from ..registry import Rendered, RenderTarget
+from .document import PrintSettings
 
 CHARS_PER_PAGE = {"zh": 1100, "en": 1750}  # of Markdown source, measured on this book's page size and CSS
 
@@ -32,9 +37,9 @@ class PdfJob:
 def render(prepared, options, target: RenderTarget) -> Rendered:
     """Both editions' PDFs into the staging folder; an edition whose HTML is unchanged is carried over."""
     out = Rendered()
-    jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, target, out))]
+    jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, options, target, out))]
     if jobs:
-        with _layout_environment(prepared.meta["epoch"], options.recto_chapters):
+        with _layout_environment(prepared.meta["epoch"]):
             _lay_out(jobs, prepared.book, options, target, out)
             for job in jobs:
                 _widen_if_outgrown(job, prepared.book, options, target, out)
@@ -43,16 +48,16 @@ def render(prepared, options, target: RenderTarget) -> Rendered:
     return out
 
 
-def _job_if_changed(prepared, lang: str, target: RenderTarget, out: Rendered) -> PdfJob | None:
-    from .pdf import normalise_bookmark_text, render_edition_html
+def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Rendered) -> PdfJob | None:
+    from .document import normalise_bookmark_text, render_edition_html
     book = prepared.book
     ctx = RenderContext(lang, "pdf", dict(prepared.ids), dict(prepared.chapter_of), math=dict(prepared.math),
                         figures=dict(prepared.figures), images={k: p.as_uri() for k, p in prepared.images.items()})
     edition = prepared.edition(lang, ctx)
     meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
-    html = normalise_bookmark_text(render_edition_html(book, edition, meta))
+    html = normalise_bookmark_text(render_edition_html(book, edition, meta, recto=options.recto_chapters))
     path = target.staging / lang / "dl500.pdf"
-    key = output_key("pdf", html, weasyprint_version(), layout_code_version(), meta["epoch"])
+    key = output_key("pdf", html, weasyprint_version(), layout_code_version(), meta["epoch"], options.pdf_tags)
     if edition.pending:
         target.on_event(f"{lang}: {len(edition.pending)} question(s) shown in the original (translation pending)")
     if up_to_date(path, key, target.cache_dir):
@@ -61,9 +66,10 @@ def _job_if_changed(prepared, lang: str, target: RenderTarget, out: Rendered) ->
 
 
 @contextlib.contextmanager
-def _layout_environment(epoch: str, recto: bool):
-    """The layout workers inherit the environment: set what they read for this build only, then restore it."""
-    wanted = {"SOURCE_DATE_EPOCH": epoch, "DL500_PDF_RECTO": "1" if recto else None}
+def _layout_environment(epoch: str):
+    """The workers inherit the environment: fontTools (the shared font programs) reads SOURCE_DATE_EPOCH for a
+    font's dates, so set it for this build only, then restore it."""
+    wanted = {"SOURCE_DATE_EPOCH": epoch}
     saved = {k: os.environ.get(k) for k in wanted}
     try:
         for k, v in wanted.items():
@@ -80,14 +86,14 @@ def _layout_environment(epoch: str, recto: bool):
 
 def _lay_out(jobs: list, book, options, target: RenderTarget, out: Rendered) -> None:
     if options.pdf_layout == "single":
-        write_single_document_pdfs(jobs, book, options.jobs, target)
+        write_single_document_pdfs(jobs, book, options.jobs, target, options.pdf_tags)
     else:
-        write_pdfs_in_parts(jobs, book, options.jobs, target, out.diagnostics)
+        write_pdfs_in_parts(jobs, book, options, target, out.diagnostics)
 
 
 def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Rendered) -> None:
     """Remember the page count; a book that outgrew its page-number boxes is laid out again with wider ones."""
-    from .pdf import normalise_bookmark_text, render_edition_html
+    from .document import normalise_bookmark_text, render_edition_html
     pages = pdf_page_count(job.target)
     digits = max(job.meta["pg_digits"], len(str(pages)))
     target.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -96,14 +102,14 @@ def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Re
         return
     target.on_event(f"pdf {job.edition.lang}: {pages} pages need {len(str(pages))}-digit page numbers")
     wider = dict(job.meta, pg_digits=len(str(pages)))
-    html = normalise_bookmark_text(render_edition_html(book, job.edition, wider))
+    html = normalise_bookmark_text(render_edition_html(book, job.edition, wider, recto=options.recto_chapters))
     _lay_out([PdfJob(job.target, job.key, html, job.edition, wider)], book, options, target, out)
 
 
 def page_digits_hint(book, lang: str, cache_dir: Path) -> int:
     """How many digits the page numbers of this edition need: what the last build used (widened when the book
     outgrew it), else estimated from the text with a margin. Page numbers are stamped into boxes this wide
-    (render.pdf.placeholder); a box wider than its number leaves a small gap, a narrower one is never kept."""
+    (document.placeholder); a box wider than its number leaves a small gap, a narrower one is never kept."""
     used = read_json(cache_dir / f"{lang}-pages.json").get("digits")
     if isinstance(used, int) and used > 0:  # keep what the last build used while the pages fit: no relayout
         return used
@@ -121,18 +127,18 @@ def pdf_page_count(path: Path) -> int:
 
 
 def _pdf_job(args):
-    html, root, lang, fonts = args
-    from .pdf import write_stamped_pdf
-    return write_stamped_pdf(html, Path(root), lang, Path(fonts))
+    html, root, lang, fonts, tags = args
+    from .stamp import write_stamped_pdf
+    return write_stamped_pdf(html, Path(root), lang, Path(fonts), tags)
 
 
-def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTarget) -> None:
+def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTarget, tags: bool = True) -> None:
     target.on_event(f"pdf: laying out {len(jobs)} edition(s) as one document each with WeasyPrint "
                     f"({min(workers, len(jobs))} process(es))")
     fonts = str(target.cache_dir / "pdf-parts" / "fonts")
-    args = [(j.html, str(book.root), j.edition.lang, fonts) for j in jobs]
+    args = [(j.html, str(book.root), j.edition.lang, fonts, tags) for j in jobs]
     if len(jobs) > 1 and workers > 1:
-        from .lifeline import die_with_parent
+        from ..lifeline import die_with_parent
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=die_with_parent) as ex:
             pdfs = list(ex.map(_pdf_job, args))
     else:
@@ -142,20 +148,22 @@ def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTar
         mark_written(job.target, job.key, target.cache_dir)
 
 
-def write_pdfs_in_parts(jobs: list, book, workers: int, target: RenderTarget, diagnostics: list) -> None:
+def write_pdfs_in_parts(jobs: list, book, options, target: RenderTarget, diagnostics: list) -> None:
     """The editions laid out per chapter, all parts in one pool of `workers` processes (longest first), then each
     joined; reports parts reused and peak memory. Layout events go to `target.on_layout`."""
-    from .parts import MEMORY_LIMIT_MIB, build_pdfs_in_parts
+    from .parts import build_pdfs_in_parts
+    workers = options.jobs
+    settings = PrintSettings(options.recto_chapters, options.pdf_tags, options.pdf_part_limit_mib)
     langs = " and ".join(j.edition.lang for j in jobs)
     target.on_event(f"pdf {langs}: laying out in parts with WeasyPrint ({workers} process(es))")
     # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
     requests = [(book, j.edition, j.meta, {}) for j in jobs]
     datas = build_pdfs_in_parts(requests, book.root, target.cache_dir, workers,
-                                (weasyprint_version(), layout_code_version()), target.on_layout)
+                                (weasyprint_version(), layout_code_version()), target.on_layout, settings)
     for job, (_, _, _, report), data in zip(jobs, requests, datas):
         atomic_write(job.target, data)
         mark_written(job.target, job.key, target.cache_dir)
-        report_parts(job.edition.lang, report, data, target, diagnostics, MEMORY_LIMIT_MIB)
+        report_parts(job.edition.lang, report, data, target, diagnostics, settings.part_limit_mib)
 
 
 def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, diagnostics: list,
@@ -176,13 +184,13 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
 
 
 def output_key(*parts) -> str:
-    from ..cache import key
+    from ...cache import key
     return key(*parts)
 
 
 def _output_marks(cache_dir: Path):
     """Which key each published PDF was made from (`outputs/<lang>-dl500.pdf.key`), in the content cache."""
-    from ..cache import ContentCache
+    from ...cache import ContentCache
     return ContentCache(cache_dir / "outputs", suffix=".key")
 
 
@@ -198,8 +206,8 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
     _output_marks(cache_dir).put_text(_mark_name(target), key)
 
 
-LAYOUT_CODE = ("pdf.py", "parts.py", "pdf_structure.py", "pdf_fonts.py", "math_drawings.py", "math.py",
-               "forkserver_init.py", "lifeline.py")
+LAYOUT_CODE = ("document.py", "layout.py", "parts.py", "stamp.py", "join.py", "structure.py", "fonts.py", "drawings.py",
+               "../math.py", "../forkserver_init.py", "../lifeline.py")
 
 
 @functools.lru_cache(maxsize=1)

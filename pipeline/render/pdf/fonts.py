@@ -3,7 +3,7 @@
 WeasyPrint subsets every font per document and keeps glyph ids, so each PDF part embeds its own subset of every CJK
 font. At the join the glyph ids each part uses are read from its CIDFont /W array, the original font (found by its
 PostScript name through fc-list) is subset once with fontTools to the union, and every part's font descriptor
-points at that one program. Used by the parts join (render.parts) and the single document (render.pdf).
+points at that one program. Used by the parts join (pdf.join) and the single document (pdf.stamp).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .lifeline import die_with_parent, forkserver_context
+from ..lifeline import die_with_parent, forkserver_context
 
 
 def _used_glyphs(widths) -> set:
