@@ -235,10 +235,45 @@ class Preview:
             self.on_event("rebuilt", {**self.last_timing, "problems": len(shown)})
 
     # watching
+    def watched(self, path) -> Path | None:
+        """`path` as the book knows it (under self.root, as the texts' paths are), or None for what serve ignores:
+        hidden files and folders (editors' swap files, .git) and __pycache__."""
+        p = Path(path)
+        try:
+            rel = p.relative_to(self.root)
+        except ValueError:
+            try:
+                rel = p.relative_to(self.root.resolve())
+            except ValueError:
+                return None
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            return None
+        return self.root / rel
+
+    def watch(self, stop: threading.Event, interval=POLL_S) -> None:
+        """Rebuild on every save until `stop` is set: file-system events through watchfiles (one batch per burst
+        of saves, ~50 ms after the last), or polling every `interval` seconds where watchfiles is missing."""
+        try:
+            import watchfiles
+        except ImportError:
+            return self.poll(stop, interval)
+        for changes in watchfiles.watch(self.root, stop_event=stop, watch_filter=lambda _c, p: bool(self.watched(p)),
+                                        raise_interrupt=False):
+            self.rebuild_safely(sorted({self.watched(p) for _change, p in changes} - {None}))
+
+    def poll(self, stop: threading.Event, interval=POLL_S) -> None:
+        seen = self.snapshot()
+        while not stop.wait(interval):
+            now = self.snapshot()
+            if now != seen:
+                changed = [p for p in set(now) | set(seen) if now.get(p) != seen.get(p)]
+                seen = now
+                self.rebuild_safely(sorted(changed))
+
     def snapshot(self) -> dict:
         out = {}
         for p in self.root.rglob("*"):
-            if any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(self.root).parts):
+            if self.watched(p) is None:
                 continue
             try:
                 st = p.stat()
@@ -248,18 +283,13 @@ class Preview:
                 out[p] = (st.st_mtime_ns, st.st_size)
         return out
 
-    def watch(self, stop: threading.Event, interval=POLL_S) -> None:
-        seen = self.snapshot()
-        while not stop.wait(interval):
-            now = self.snapshot()
-            if now == seen:
-                continue
-            changed = [p for p in set(now) | set(seen) if now.get(p) != seen.get(p)]
-            seen = now
-            try:
-                self.rebuild(sorted(changed))
-            except Exception as e:  # keep serving; the message says what broke
-                self.on_event("warning", f"dl500 serve: rebuild failed: {type(e).__name__}: {e}")
+    def rebuild_safely(self, changed: list) -> None:
+        if not changed:
+            return
+        try:
+            self.rebuild(changed)
+        except Exception as e:  # keep serving; the message says what broke
+            self.on_event("warning", f"dl500 serve: rebuild failed: {type(e).__name__}: {e}")
 
 
 def make_handler(preview: Preview):

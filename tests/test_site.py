@@ -10,7 +10,9 @@ import json
 import os
 import posixpath
 import re
+import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -559,3 +561,34 @@ def test_serve_edit_of_an_original_marks_its_translation_stale(tmp_path):
     text = page.read_text("utf-8")
     assert cells.search(text).group(1) == "stale"
     assert re.search(r'<div class="bi-row" id="relu-why">.*?<div class="bi-cell bi-missing" lang="en">', text, re.S)
+
+
+@pytest.mark.parametrize("how", ["watchfiles", "polling"])
+def test_serve_rebuilds_a_saved_question_by_itself(tmp_path, how, monkeypatch):
+    """The watcher (watchfiles' events, or polling where it is missing) sees a save and rebuilds that question."""
+    if how == "watchfiles":
+        pytest.importorskip("watchfiles")
+    else:
+        monkeypatch.setitem(sys.modules, "watchfiles", None)  # import fails: serve polls
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    rebuilds = []
+    preview.on_event = lambda kind, data: rebuilds.append(data["kind"]) if kind == "rebuilt" else None
+    stop = threading.Event()
+    watcher = threading.Thread(target=preview.watch, args=(stop, 0.05), daemon=True)
+    watcher.start()
+    try:
+        time.sleep(0.5)
+        version = preview.version
+        (root / "source/ch01/.relu-why.zh.md.swp").write_text("x", "utf-8")  # an editor's file: ignored
+        src = root / "source/ch01/relu-why.zh.md"
+        src.write_text(src.read_text("utf-8").replace("恒为 1", "恒为 1（存）"), "utf-8")
+        deadline = time.monotonic() + 15
+        while preview.version == version and time.monotonic() < deadline:
+            time.sleep(0.02)
+        preview.join_background(30)
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert rebuilds == ["question"]  # the swap file did not make a whole build
+    assert "恒为 1（存）" in (preview.out / "zh/basics/index.html").read_text("utf-8")
