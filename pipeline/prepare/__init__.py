@@ -44,10 +44,11 @@ class Prepared:
     diagnostics: tuple = ()
     stats: dict = field(default_factory=dict, compare=False)
 
-    def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None) -> Edition:
+    def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None, bodies=True) -> Edition:
         """One language, assembled for the target `ctx` describes (math, image URLs, link style). `reuse`: the
-        question index of an earlier edition (Edition.question_index), whose unchanged questions are kept."""
-        return build_edition(self.book, lang, self.fragments, ctx, heading_shift, reuse)
+        question index of an earlier edition (Edition.question_index), whose unchanged questions are kept;
+        `bodies=False`: the outline values only (edition.build_edition)."""
+        return build_edition(self.book, lang, self.fragments, ctx, heading_shift, reuse, bodies)
 
 
 def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None) -> Prepared:

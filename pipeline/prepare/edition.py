@@ -157,10 +157,12 @@ class _Assembly:
 
 
 def build_edition(book, lang: str, fragments: dict, ctx: RenderContext, heading_shift: int = 3,
-                  reuse=None) -> Edition:
+                  reuse=None, bodies: bool = True) -> Edition:
     """fragments: (qid, lang_of_text) -> (title_html, body_html) from pandoc. `heading_shift`: how far the
     headings of an answer move down (3 under a question's heading in a chapter). `reuse`: the questions of an
-    earlier edition of the same language and target; one whose inputs did not change is taken as it is."""
+    earlier edition of the same language and target; one whose inputs did not change is taken as it is.
+    `bodies`: also join each chapter's HTML body (with its `sections` and `questions`) for the PDF and EPUB; a
+    renderer that lays pages out from `items` (the web edition) goes without."""
     omit = book.options.get("untranslated") == "omit" and lang != book.primary
     lab = labels(lang)
     how = _Assembly(book, lang, fragments, ctx, omit, heading_shift, reuse or {})
@@ -171,7 +173,8 @@ def build_edition(book, lang: str, fragments: dict, ctx: RenderContext, heading_
         ec = EditionChapter(ch.cid, ch.folder, ch.number, lab["chapter"].format(ch.number), title,
                             htmllib.escape(title))
         ec.items = assemble_items(ch.items, 0, ch.folder, how)
-        ec.body = chapter_body(ec, lang)
+        if bodies:
+            ec.body = chapter_body(ec, lang)
         for q in walk_questions(ec.items):
             if q.text_lang and q.fallback:
                 (omitted if q.omitted else pending).append(q.qid)

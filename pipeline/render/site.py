@@ -339,18 +339,19 @@ class SiteBuilder:
     def assemble_editions(self, fragments=None) -> None:
         """The web edition of every language from prepare's Edition (`fragments`: a part of prepared.fragments,
         when a forked worker assembles half of the questions)."""
-        for lang in self.langs:
+        for lang in dict.fromkeys([*self.langs, *self.editions]):  # and any assembled on demand (`edition`)
             old = self.editions.get(lang)
             reuse = old.question_index() if old is not None else None
             if fragments is None:
-                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse)
+                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse, bodies=False)
             else:
-                self.editions[lang] = build_edition(self.book, lang, fragments, self._ctx(lang), reuse=reuse)
+                self.editions[lang] = build_edition(self.book, lang, fragments, self._ctx(lang), reuse=reuse,
+                                                    bodies=False)
 
     def quiz_edition(self, lang: str):
         """The edition the quiz shows: an answer stands alone, its headings one level below the question's."""
         old = self.quiz_editions.get(lang)
-        self.quiz_editions[lang] = self.inputs.edition(lang, self._ctx(lang), heading_shift=2,
+        self.quiz_editions[lang] = self.inputs.edition(lang, self._ctx(lang), heading_shift=2, bodies=False,
                                                        reuse=old.question_index() if old is not None else None)
         return self.quiz_editions[lang]
 
@@ -358,7 +359,7 @@ class SiteBuilder:
         """The Edition the pages of `lang` show (assembled on demand for a language the site does not publish,
         e.g. the original's column of the side-by-side view)."""
         if lang not in self.editions:
-            self.editions[lang] = self.inputs.edition(lang, self._ctx(lang))
+            self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), bodies=False)
         return self.editions[lang]
 
     def plan(self) -> None:
