@@ -344,7 +344,8 @@ def history_points(book, top: Path | None, max_points: int = HISTORY_POINTS) -> 
     """Questions, up-to-date translations and reviewed ones at a sample of the commits that touched the book.
 
     Counts come from the question files present at each commit (`git ls-tree`), read in one batch and
-    parsed once per blob, so a long history costs a few git calls.
+    parsed once per blob, so a long history costs a few git calls. A commit never changes, so its point is
+    kept in the content cache (`.dl500-cache/status-history`): a later report reads only the new commits.
     """
     if top is None:
         return []
@@ -352,13 +353,55 @@ def history_points(book, top: Path | None, max_points: int = HISTORY_POINTS) -> 
         root_rel = book.root.resolve().relative_to(top).as_posix()
     except ValueError:
         return []
+    commits = sampled_commits(top, root_rel, max_points)
+    cache = _history_cache(book)
+    keys = [cache.key(sha, root_rel, book.primary, json.dumps(list(book.translations))) for sha, *_ in commits]
+    points = [point_from_json(cache.get_json(k), book.translations) for k in keys]
+    missing = [i for i, point in enumerate(points) if point is None]
+    for i, point in zip(missing, commit_points(book, top, root_rel, [commits[i] for i in missing]), strict=True):
+        points[i] = point
+        try:
+            cache.put_json(keys[i], point)
+        except OSError:  # a read-only cache: the next report reads the history again
+            pass
+    return points
+
+
+def sampled_commits(top: Path, root_rel: str, max_points: int) -> list[list[str]]:
+    """[sha, commit time, subject] of at most `max_points` commits touching the book, oldest first, evenly spaced."""
     commits = [ln.split(" ", 2) for ln in _git(top, "log", "--format=%H %ct %s", "--", root_rel).splitlines() if ln]
-    if not commits:
-        return []
     commits.reverse()
     if len(commits) > max_points:
         step = (len(commits) - 1) / (max_points - 1)
         commits = [commits[round(i * step)] for i in range(max_points)]
+    return commits
+
+
+def _history_cache(book):
+    """Points by commit; the counting rules are this module's and the model's code, so an edit to either misses."""
+    from . import model
+    from .cache import ContentCache, cache_root
+    code = [Path(__file__).read_bytes(), Path(model.__file__).read_bytes()]
+    return ContentCache(cache_root(book.root.parent) / "status-history", versions=("history point/1", *code))
+
+
+def point_from_json(value, langs) -> dict | None:
+    """A cached point, or None when absent or not of the shape commit_points makes (the cache is in the working
+    tree, where anything can be put)."""
+    counts = ("translated", "reviewed", "stale")
+    ok = (isinstance(value, dict) and set(value) == {"commit", "date", "subject", "questions", "languages"}
+          and all(isinstance(value[k], str) for k in ("commit", "date", "subject"))
+          and type(value["questions"]) is int and isinstance(value["languages"], dict)
+          and set(value["languages"]) == set(langs)
+          and all(isinstance(c, dict) and set(c) == set(counts) and all(type(c[k]) is int for k in counts)
+                  for c in value["languages"].values()))
+    return value if ok else None
+
+
+def commit_points(book, top: Path, root_rel: str, commits: list) -> list[dict]:
+    """The chart's point of each commit, from the question files in its tree."""
+    if not commits:
+        return []
     trees = []
     blob_ids = set()
     for sha, *_ in commits:
@@ -372,28 +415,30 @@ def history_points(book, top: Path | None, max_points: int = HISTORY_POINTS) -> 
         blob_ids.update(files.values())
     ids = sorted(blob_ids)
     parsed = dict(zip(ids, (parse_question(b) for b in read_blobs(top, ids)), strict=True))
-    out = []
-    for (sha, ct, *subject), files in zip(commits, trees, strict=True):
-        originals = {}
-        for (folder, qid, lang), blob in files.items():
-            if lang == book.primary and parsed.get(blob):
-                originals[(folder, qid)] = text_hash(*parsed[blob][:2])
-        point = {"commit": sha, "date": dt.datetime.fromtimestamp(int(ct), dt.timezone.utc).isoformat(),
-                 "subject": subject[0] if subject else "", "questions": len(originals), "languages": {}}
-        for lang in book.translations:
-            c = Counter()
-            for key, h in originals.items():
-                p = parsed.get(files.get((*key, lang)))
-                if p is None:
-                    continue
-                if p[2].get("source_hash") != h:
-                    c["stale"] += 1
-                else:
-                    c["translated"] += 1
-                    c["reviewed"] += p[2].get("status") == "reviewed"
-            point["languages"][lang] = {k: c.get(k, 0) for k in ("translated", "reviewed", "stale")}
-        out.append(point)
-    return out
+    return [commit_point(book, commit, files, parsed) for commit, files in zip(commits, trees, strict=True)]
+
+
+def commit_point(book, commit: list, files: dict, parsed: dict) -> dict:
+    sha, ct, *subject = commit
+    originals = {}
+    for (folder, qid, lang), blob in files.items():
+        if lang == book.primary and parsed.get(blob):
+            originals[(folder, qid)] = text_hash(*parsed[blob][:2])
+    point = {"commit": sha, "date": dt.datetime.fromtimestamp(int(ct), dt.timezone.utc).isoformat(),
+             "subject": subject[0] if subject else "", "questions": len(originals), "languages": {}}
+    for lang in book.translations:
+        c = Counter()
+        for key, h in originals.items():
+            p = parsed.get(files.get((*key, lang)))
+            if p is None:
+                continue
+            if p[2].get("source_hash") != h:
+                c["stale"] += 1
+            else:
+                c["translated"] += 1
+                c["reviewed"] += p[2].get("status") == "reviewed"
+        point["languages"][lang] = {k: c.get(k, 0) for k in ("translated", "reviewed", "stale")}
+    return point
 
 
 # --- what changed since a ref ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..diagnostics import diag
 from ..render import math as mathr
 from ..render.figures import FIGURE_URL, draw_figures
 from ..render.html import MATH_SPAN, RenderContext, pygments_css
-from ..render.pandoc import FragmentCache, markdown_to_html
+from ..render.pandoc import markdown_to_typeset_html
 from ..validate import parsed_body
 from ..validate.numbering import reference_index
 from .edition import Edition, build_edition
@@ -136,12 +136,10 @@ def render_fragments(book, texts: dict, cache_dir: Path, stats: dict) -> dict:
     keys = sorted(texts)
     sources = []
     for k in keys:
-        sources += [texts[k].title, texts[k].body]
-    html = markdown_to_html(sources, FragmentCache(cache_dir / "pandoc"), stats)
-    # The typography pass (quotes, numbers with units) once per fragment, in the language of its text.
-    from ..render.typography import typeset_html
-    return {k: (typeset_html(html[2 * i], texts[k].lang), typeset_html(html[2 * i + 1], texts[k].lang))
-            for i, k in enumerate(keys)}
+        sources += [(texts[k].title, texts[k].lang), (texts[k].body, texts[k].lang)]
+    # pandoc, then the typography pass (quotes, numbers with units) in the language of the text: both cached
+    html = markdown_to_typeset_html(sources, cache_dir, stats)
+    return {k: (html[2 * i], html[2 * i + 1]) for i, k in enumerate(keys)}
 
 
 def collect_formulas(fragments: dict) -> set:

@@ -181,12 +181,39 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def set_files(folder: Path) -> list[tuple[str, str]]:
+    """(path relative to `folder` with "/", full path) of every plain file under it but manifests, sorted; links
+    are neither followed nor listed. One scandir per folder: the site's 6,600 files in ~0.05 s, not ~0.2 s."""
+    out, folders = [], [("", os.fspath(folder))]
+    while folders:
+        prefix, path = folders.pop()
+        with os.scandir(path) as entries:
+            for e in entries:
+                if e.is_symlink():
+                    continue
+                if e.is_dir():
+                    folders.append((f"{prefix}{e.name}/", e.path))
+                elif e.is_file() and e.name != MANIFEST:
+                    out.append((prefix + e.name, e.path))
+    return sorted(out, key=lambda item: item[0].split("/"))  # the order of sorted(Path.rglob()): by parts
+
+
+def size_and_digest(path: str) -> tuple[int, str]:
+    """A file's size and sha256, from one open."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return size, h.hexdigest()
+
+
 def write_manifest(folder: Path) -> dict:
     """manifest.json: every file of the set with its size and sha256, and one digest over all of them."""
     files = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink() and p.name != MANIFEST:
-            files[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": file_digest(p)}
+    for rel, path in set_files(folder):
+        size, sha = size_and_digest(path)
+        files[rel] = {"size": size, "sha256": sha}
     digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
     manifest = {"schema": "dl500.output-set/1", "digest": digest, "files": files}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", "utf-8")

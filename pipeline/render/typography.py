@@ -19,9 +19,12 @@ Rules (docs/authoring.md, "Typography"):
 
 from __future__ import annotations
 
+import hashlib
 import html as htmllib
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
+from pathlib import Path
 
 # Elements whose text is not prose: left exactly as pandoc wrote it.
 VERBATIM = {"code", "pre", "kbd", "samp", "script", "style", "math", "svg", "textarea"}
@@ -38,6 +41,12 @@ NUMBER_UNIT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*) (" + "|".join(sorted(map(
 LATIN = re.compile(r"[A-Za-z]")
 DOUBLE = {'"', "“", "”"}
 SINGLE = {"'", "‘", "’"}
+
+
+@lru_cache(maxsize=1)
+def typography_version() -> str:
+    """The pass's rules are this module's code: any edit to it is a new version of every typeset fragment."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def typeset_html(fragment: str, lang: str) -> str:
