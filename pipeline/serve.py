@@ -146,8 +146,9 @@ class Preview:
             return
         self.prepared = reprepare(self.prepared, changed, self.cache_dir)
         book = self.book = self.prepared.book
-        self.builder.update(self.prepared)
-        self.builder.rewrite_chapters({qid for qid, _ in changed})
+        qids = {qid for qid, _ in changed}
+        self.builder.update(self.prepared, qids)
+        self.builder.rewrite_chapters(qids)
         self.bump()
         diags += list(self.prepared.diagnostics)
         diags += self.validate(book, rels) or []  # the edited files' own checks: milliseconds

@@ -44,11 +44,12 @@ class Prepared:
     diagnostics: tuple = ()
     stats: dict = field(default_factory=dict, compare=False)
 
-    def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None, bodies=True) -> Edition:
+    def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None, bodies=True,
+                only=None) -> Edition:
         """One language, assembled for the target `ctx` describes (math, image URLs, link style). `reuse`: the
         question index of an earlier edition (Edition.question_index), whose unchanged questions are kept;
-        `bodies=False`: the outline values only (edition.build_edition)."""
-        return build_edition(self.book, lang, self.fragments, ctx, heading_shift, reuse, bodies)
+        `bodies=False`: the outline values only; `only`: the qids changed since `reuse` (edition.build_edition)."""
+        return build_edition(self.book, lang, self.fragments, ctx, heading_shift, reuse, bodies, only)
 
 
 def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None) -> Prepared:

@@ -38,6 +38,8 @@ class EditionQuestion:
     folder: str  # the chapter folder of the source file (images and figures resolve against it)
     path: Path | None = None  # the source file shown
     fragment: tuple = field(default=(), repr=False)  # pandoc's (title, body) the HTML was finished from
+    # the QuestionTexts it was assembled from: the same objects in a later book mean nothing of them changed
+    sources: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def shown(self) -> bool:
@@ -154,18 +156,21 @@ class _Assembly:
     omit: bool
     heading_shift: int
     reuse: object  # qid → EditionQuestion of an earlier edition, kept where its inputs are the same
+    only: object = None  # with `reuse`: the qids whose texts may have changed; every other one is kept unchecked
 
 
 def build_edition(book, lang: str, fragments: dict, ctx: RenderContext, heading_shift: int = 3,
-                  reuse=None, bodies: bool = True) -> Edition:
+                  reuse=None, bodies: bool = True, only=None) -> Edition:
     """fragments: (qid, lang_of_text) -> (title_html, body_html) from pandoc. `heading_shift`: how far the
     headings of an answer move down (3 under a question's heading in a chapter). `reuse`: the questions of an
     earlier edition of the same language and target; one whose inputs did not change is taken as it is.
     `bodies`: also join each chapter's HTML body (with its `sections` and `questions`) for the PDF and EPUB; a
-    renderer that lays pages out from `items` (the web edition) goes without."""
+    renderer that lays pages out from `items` (the web edition) goes without. `only`: the qids whose texts
+    changed since `reuse` was assembled (serve, after a save; the outline is the same): the others are taken
+    from `reuse` without looking at their inputs again."""
     omit = book.options.get("untranslated") == "omit" and lang != book.primary
     lab = labels(lang)
-    how = _Assembly(book, lang, fragments, ctx, omit, heading_shift, reuse or {})
+    how = _Assembly(book, lang, fragments, ctx, omit, heading_shift, reuse or {}, None if reuse is None else only)
     chapters, pending, omitted = [], [], []
     for ch in book.chapters:
         ctx.current_chapter_file = f"{ch.folder}.xhtml"
@@ -196,22 +201,26 @@ def assemble_items(items, depth: int, folder: str, how: _Assembly) -> tuple:
 
 def assemble_question(ref, depth: int, folder: str, how: _Assembly) -> EditionQuestion:
     book = how.book
+    kept = how.reuse.get(ref.qid) if how.only is not None and ref.qid not in how.only else None
+    if kept is not None and kept.number == ref.number and kept.depth == depth:
+        return kept
     text, fallback = pick_text(book, ref.qid, how.lang)
     if text is None or (ref.qid, text.lang) not in how.fragments:
         return EditionQuestion(ref.qid, ref.number, depth, "", fallback, False, (), (), None, "", "", folder)
     frag = how.fragments[(ref.qid, text.lang)]
     original = book.text(ref.qid, book.primary) or text
-    text_folder = text.path.parent.name
-    inputs = (ref.qid, ref.number, depth, text.lang, fallback, fallback and how.omit, tuple(text.contributors),
-              tuple(original.topics), original.difficulty)
     old = how.reuse.get(ref.qid)
-    if old is not None and old.fragment == frag and old.folder == text_folder and old.path == text.path and \
-            (old.qid, old.number, old.depth, old.text_lang, old.fallback, old.omitted, old.contributors, old.topics,
-             old.difficulty) == inputs:
+    # serve asks again after every save: a question whose texts, fragment and place are the same objects and
+    # values as last time is kept as it is (its finishing is most of the cost)
+    if old is not None and old.fragment == frag and old.sources == (text, original) and old.number == ref.number \
+            and old.depth == depth and old.fallback == fallback and old.omitted == (fallback and how.omit):
         return old
+    text_folder = text.path.parent.name
     title_html = finish_question_html(inline_title(frag[0]), how.ctx, text_folder)
     body_html = finish_question_html(demote_headings(frag[1], how.heading_shift), how.ctx, text_folder)
-    return EditionQuestion(*inputs, title_html, body_html, text_folder, text.path, frag)
+    return EditionQuestion(ref.qid, ref.number, depth, text.lang, fallback, fallback and how.omit,
+                           tuple(text.contributors), tuple(original.topics), original.difficulty, title_html,
+                           body_html, text_folder, text.path, frag, (text, original))
 
 
 def chapter_body(ec: EditionChapter, lang: str) -> str:

@@ -329,21 +329,21 @@ class SiteBuilder:
         self.fork_workers = False
 
     # the layout: which page holds which id
-    def update(self, prepared) -> None:
-        """Take a new Prepared (serve, after an edit): the editions are assembled again from it, reusing every
-        question whose inputs did not change."""
+    def update(self, prepared, qids=None) -> None:
+        """Take a new Prepared (serve, after an edit of the questions `qids`): the editions are assembled again
+        from it, reusing every other question as it was."""
         self.inputs, self.book = prepared, prepared.book
         self.math.rendered = prepared.math
-        self.assemble_editions()
+        self.assemble_editions(only=qids)
 
-    def assemble_editions(self, fragments=None) -> None:
+    def assemble_editions(self, fragments=None, only=None) -> None:
         """The web edition of every language from prepare's Edition (`fragments`: a part of prepared.fragments,
-        when a forked worker assembles half of the questions)."""
+        when a forked worker assembles half of the questions; `only`: the questions edited since the last)."""
         for lang in dict.fromkeys([*self.langs, *self.editions]):  # and any assembled on demand (`edition`)
             old = self.editions.get(lang)
             reuse = old.question_index() if old is not None else None
             if fragments is None:
-                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse, bodies=False)
+                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse, bodies=False, only=only)
             else:
                 self.editions[lang] = build_edition(self.book, lang, fragments, self._ctx(lang), reuse=reuse,
                                                     bodies=False)
