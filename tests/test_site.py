@@ -592,3 +592,28 @@ def test_serve_rebuilds_a_saved_question_by_itself(tmp_path, how, monkeypatch):
         watcher.join(10)
     assert rebuilds == ["question"]  # the swap file did not make a whole build
     assert "恒为 1（存）" in (preview.out / "zh/basics/index.html").read_text("utf-8")
+
+
+def test_the_site_renders_from_the_edition_and_serve_reassembles_only_the_edited_question(tmp_path):
+    """The pages come from one Edition per language: the outline as values (groups and questions in reading
+    order, with the text shown and its fallback); after a save only the edited question's values are new."""
+    from pipeline.prepare.edition import EditionGroup, walk_questions
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    en = preview.builder.editions["en"]
+    chapter = en.chapter("basics")
+    assert [it.id for it in chapter.items if isinstance(it, EditionGroup)]
+    order = [q.qid for q in walk_questions(chapter.items)]
+    assert order[:2] == ["sigmoid-grad", "relu-why"]
+    relu = en.question("relu-why")  # no English text: the original, marked
+    assert (relu.text_lang, relu.fallback, relu.number) == ("zh", True, "1.1.2")
+    assert en.question("sigmoid-grad").text_lang == "en" and not en.question("sigmoid-grad").fallback
+    before = {lang: dict(preview.builder.editions[lang].question_index()) for lang in ("zh", "en")}
+    src = root / "source/ch01/relu-why.zh.md"
+    src.write_text(src.read_text("utf-8").replace("恒为 1", "恒为 1（改）"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([src], search=False)
+    for lang in ("zh", "en"):
+        now = preview.builder.editions[lang].question_index()
+        assert [q for q in now if now[q] is not before[lang][q]] == ["relu-why"]
+        assert "恒为 1（改）" in now["relu-why"].body_html
