@@ -11,7 +11,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
@@ -59,6 +58,7 @@ def display_path(path: Path, root: Path) -> str:
 
 @lru_cache(maxsize=None)
 def schema_validator(name: str):
+    import jsonschema  # ~0.1 s of imports: only when a schema is checked, not for `dl500 --help`
     text = resources.files("pipeline.schema").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema = json.loads(text)
     return jsonschema.Draft202012Validator(schema)
