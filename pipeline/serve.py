@@ -1,24 +1,23 @@
 """`dl500 serve`: build the web edition, serve it on 127.0.0.1, rebuild what changed on save, reload the page.
 
-One edited question file is re-read alone, converted by pandoc alone (the fragment cache holds the rest) and only
-the pages showing it are rewritten; any other change (chapter.yaml, book.yaml, figures, a new file) rebuilds the
-whole site from the caches. The page polls /__version and reloads when it changes; problems of the edited file
-show in the page and in the terminal with file and line.
+The build's own path, restricted to the site: `prepare()` then the site renderer (render.site). One edited
+question file is re-read alone and re-prepared alone (`prepare.reprepare`: pandoc, formulas and figures of that
+text only; the caches hold the rest), the editions reuse every other question and only the pages showing it are
+rewritten; any other change (chapter.yaml, book.yaml, figures, a new file) rebuilds the whole site from the caches.
+The page polls /__version and reloads when it changes; problems of the edited file show in the page and, through
+the `on_event` callback the CLI gives (cli/serve_view.py), in the terminal with file and line. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import http.server
 import json
-import sys
 import threading
 import time
-from types import SimpleNamespace
 from pathlib import Path
 
-from .diagnostics import ERROR, WARNING, format_text
+from .diagnostics import ERROR, WARNING
 
 POLL_S = 0.3
 
@@ -50,15 +49,27 @@ LIVE_RELOAD_JS = """(function () {
 """
 
 
-class Preview:
-    """The loaded book and everything rendered from it, kept between edits."""
+class NoBook(Exception):
+    """The folder given to serve holds no book: the message says where it looked."""
 
-    def __init__(self, path, langs=None, quiet=False, out=None):
+
+def ignore_event(kind: str, data) -> None:
+    """The default `on_event`: a Preview used without a terminal (tests, tools) reports to nobody."""
+
+
+class Preview:
+    """The loaded book and everything rendered from it, kept between edits.
+
+    `on_event(kind, data)` hears what a terminal shows: "problems" (diagnostics; `data["only_new"]` after
+    background work), "rebuilt" (kind, seconds, problems), "warning" (a message: a step failed, the preview goes
+    on). `quiet` is kept for the callers that pass it; quietness is the view's."""
+
+    def __init__(self, path, langs=None, quiet=False, out=None, on_event=ignore_event):
         from .load import find_book_root
-        self.path, self.quiet = Path(path), quiet
+        self.path, self.quiet, self.on_event = Path(path), quiet, on_event
         self.root = find_book_root(self.path)
         if self.root is None:
-            raise SystemExit(f"dl500 serve: no book.yaml in {path} or {Path(path) / 'source'}")
+            raise NoBook(f"dl500 serve: no book.yaml in {path} or {Path(path) / 'source'}")
         self.want_langs = langs
         # Its own folder: the preview rewrites pages in place, which a published build set must never see.
         self.out = Path(out) if out else self.root.parent / "build" / ".preview-site"
@@ -67,6 +78,7 @@ class Preview:
         self.errors: list = []
         self.lock = threading.Lock()
         self.book = None
+        self.prepared = None
         self.builder = None
         self.last_timing: dict = {}
         self.generation = 0  # one more per rebuild: background work of an older one gives way
@@ -89,21 +101,14 @@ class Preview:
             return
         self.book = book
         self.langs = [lang for lang in (self.want_langs or book.languages) if lang in book.languages]
-        prepared = prepare(book, self.langs, self.cache_dir, 1)
-        self.stats = prepared.stats
-        self.texts = dict(prepared.texts)
-        self.fragments = dict(prepared.fragments)
-        self.formulas = {(tex, display) for tex, display in prepared.math}
-        # The preview updates math, figures, images and ids in place as questions are saved: a working copy.
-        inputs = SimpleNamespace(math=dict(prepared.math), figures=dict(prepared.figures),
-                                 images=dict(prepared.images), meta=dict(prepared.meta), ids=dict(prepared.ids),
-                                 chapter_of=dict(prepared.chapter_of))
-        self.builder = SiteBuilder(book, self.langs, inputs, self.out, [self.root.parent / "build" / "claims.json"])
-        self.builder.write_all(self.fragments, search=search)
+        self.prepared = prepare(book, self.langs, self.cache_dir, 1)
+        self.stats = self.prepared.stats
+        self.builder = SiteBuilder(self.prepared, self.langs, self.out, [self.root.parent / "build" / "claims.json"])
+        self.builder.write_all(search=search)
         self.last_timing = {"kind": "full", "seconds": time.perf_counter() - t0}
         self.bump()
         self.load_diags = list(diags)
-        self.report(diags + list(prepared.diagnostics) + (self.validate(self.book, None) or []))
+        self.report(diags + list(self.prepared.diagnostics) + (self.validate(self.book, None) or []))
         self.book_errors = self.errors
 
     def validate(self, book, only_files, cancelled=None):
@@ -112,7 +117,7 @@ class Preview:
         try:
             return validate_files(book, only_files, cancelled=cancelled)
         except Exception as e:  # a validator bug must not stop the preview
-            print(f"dl500 serve: validation failed: {type(e).__name__}: {e}", file=sys.stderr)
+            self.on_event("warning", f"dl500 serve: validation failed: {type(e).__name__}: {e}")
             return []
 
     def rebuild(self, changed: list[Path], search=True, background=True) -> None:
@@ -128,54 +133,24 @@ class Preview:
                 self.full_build(search)
 
     def rebuild_questions(self, items, search=True, background=True) -> None:
-        from .prepare import collect_formulas, collect_images, math_diagnostics, render_fragments
-        from .load import display_path, load_question_text
-        from .render import math as mathr
-        from .render.figures import draw_figures
-        from .validate import memo_body
-        from .validate.numbering import reference_index
+        """Re-read the edited question files, re-prepare them alone (prepare.reprepare) and rewrite the pages that
+        show them; then validate and re-index in the background."""
+        from .prepare import reprepare
         t0 = time.perf_counter()
         self.generation += 1
-        book = self.book
-        texts = dict(book.texts)
-        diags, changed, rels = [], {}, set()
-        for path, (qid, lang) in items:
-            rel = display_path(path, book.root)
-            rels.add(rel)
-            if not path.is_file():
-                return self.full_build(search)
-            qt, d = load_question_text(path, rel, qid, lang, book.primary)
-            diags += d
-            if qt is None:
-                continue
-            texts[(qid, lang)] = qt
-            changed[(qid, lang)] = qt
+        changed, diags, rels = self.reload_texts(items)
+        if changed is None:
+            return self.full_build(search)
         if not changed:
             self.report(diags)
             return
-        book = dataclasses.replace(book, texts=texts)
-        self.book = book
-        for key, qt in changed.items():
-            if key in self.texts:
-                self.texts[key] = qt
-        new = render_fragments(book, changed, self.cache_dir, self.stats)
-        self.fragments.update(new)
-        formulas = collect_formulas(new) - self.formulas
-        inputs = self.builder.inputs
-        if formulas:
-            inputs.math.update(mathr.render_all(formulas, mathr.MathCache(self.cache_dir / "math"), 1, self.stats))
-            self.formulas |= formulas
-        static, requests = collect_images(book, changed)
-        if requests:
-            figures, _ = draw_figures(requests, self.cache_dir / "figures", self.stats)
-            inputs.figures.update(figures)
-        inputs.images.update(static)
-        inputs.ids = reference_index(book, memo_body)
-        self.builder.book = book
-        self.builder.rewrite_chapters(self.fragments, {qid for qid, _ in changed})
+        self.prepared = reprepare(self.prepared, changed, self.cache_dir)
+        book = self.book = self.prepared.book
+        qids = {qid for qid, _ in changed}
+        self.builder.update(self.prepared, qids)
+        self.builder.rewrite_chapters(qids)
         self.bump()
-        mine = collect_formulas(new)
-        diags += math_diagnostics(changed, {f: r for f, r in inputs.math.items() if f in mine})
+        diags += list(self.prepared.diagnostics)
         diags += self.validate(book, rels) or []  # the edited files' own checks: milliseconds
         self.last_timing = {"kind": "question", "seconds": time.perf_counter() - t0}
         self.report(diags)
@@ -184,6 +159,22 @@ class Preview:
                 target=self.background, args=(self.generation, book, rels, diags, search, background), daemon=True)
             worker.start()
             self.background_thread = worker
+
+    def reload_texts(self, items):
+        """(changed texts, their load diagnostics, their display paths); None for the texts when a file is gone
+        (the outline changed: a whole build)."""
+        from .load import display_path, load_question_text
+        diags, changed, rels = [], {}, set()
+        for path, (qid, lang) in items:
+            rel = display_path(path, self.book.root)
+            rels.add(rel)
+            if not path.is_file():
+                return None, diags, rels
+            qt, d = load_question_text(path, rel, qid, lang, self.book.primary)
+            diags += d
+            if qt is not None:
+                changed[(qid, lang)] = qt
+        return changed, diags, rels
 
     def background(self, generation, book, rels, edit_diags, search=True, validate=True) -> None:
         """After an edit: the whole book's validation (what the edit changed in other files, e.g. a link to an id
@@ -216,7 +207,7 @@ class Preview:
                 records = self.builder.search_records()
             write_search_index(records, self.out, self.builder.words_cache)
         except Exception as e:  # search is a convenience in the preview; say why it is stale
-            print(f"dl500 serve: search index not updated: {type(e).__name__}: {e}", file=sys.stderr)
+            self.on_event("warning", f"dl500 serve: search index not updated: {type(e).__name__}: {e}")
 
     # state the page reads
     def bump(self) -> None:
@@ -237,19 +228,53 @@ class Preview:
             new = [d for d, e in zip(shown, errors) if e not in before and e not in self.book_errors]
             self.book_errors = errors
             if new:
-                sys.stderr.write(format_text(new))
+                self.on_event("problems", new)
             return
         if shown:
-            sys.stderr.write(format_text(shown))
-        if not self.quiet and self.last_timing:
-            print(f"dl500 serve: {self.last_timing['kind']} rebuild in {self.last_timing['seconds']:.2f} s"
-                  + (f", {len(shown)} problem(s)" if shown else ""), file=sys.stderr)
+            self.on_event("problems", shown)
+        if self.last_timing:
+            self.on_event("rebuilt", {**self.last_timing, "problems": len(shown)})
 
     # watching
+    def watched(self, path) -> Path | None:
+        """`path` as the book knows it (under self.root, as the texts' paths are), or None for what serve ignores:
+        hidden files and folders (editors' swap files, .git) and __pycache__."""
+        p = Path(path)
+        try:
+            rel = p.relative_to(self.root)
+        except ValueError:
+            try:
+                rel = p.relative_to(self.root.resolve())
+            except ValueError:
+                return None
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            return None
+        return self.root / rel
+
+    def watch(self, stop: threading.Event, interval=POLL_S) -> None:
+        """Rebuild on every save until `stop` is set: file-system events through watchfiles (one batch per burst
+        of saves, ~50 ms after the last), or polling every `interval` seconds where watchfiles is missing."""
+        try:
+            import watchfiles
+        except ImportError:
+            return self.poll(stop, interval)
+        for changes in watchfiles.watch(self.root, stop_event=stop, watch_filter=lambda _c, p: bool(self.watched(p)),
+                                        raise_interrupt=False):
+            self.rebuild_safely(sorted({self.watched(p) for _change, p in changes} - {None}))
+
+    def poll(self, stop: threading.Event, interval=POLL_S) -> None:
+        seen = self.snapshot()
+        while not stop.wait(interval):
+            now = self.snapshot()
+            if now != seen:
+                changed = [p for p in set(now) | set(seen) if now.get(p) != seen.get(p)]
+                seen = now
+                self.rebuild_safely(sorted(changed))
+
     def snapshot(self) -> dict:
         out = {}
         for p in self.root.rglob("*"):
-            if any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(self.root).parts):
+            if self.watched(p) is None:
                 continue
             try:
                 st = p.stat()
@@ -259,18 +284,13 @@ class Preview:
                 out[p] = (st.st_mtime_ns, st.st_size)
         return out
 
-    def watch(self, stop: threading.Event, interval=POLL_S) -> None:
-        seen = self.snapshot()
-        while not stop.wait(interval):
-            now = self.snapshot()
-            if now == seen:
-                continue
-            changed = [p for p in set(now) | set(seen) if now.get(p) != seen.get(p)]
-            seen = now
-            try:
-                self.rebuild(sorted(changed))
-            except Exception as e:  # keep serving; the message says what broke
-                print(f"dl500 serve: rebuild failed: {type(e).__name__}: {e}", file=sys.stderr)
+    def rebuild_safely(self, changed: list) -> None:
+        if not changed:
+            return
+        try:
+            self.rebuild(changed)
+        except Exception as e:  # keep serving; the message says what broke
+            self.on_event("warning", f"dl500 serve: rebuild failed: {type(e).__name__}: {e}")
 
 
 def make_handler(preview: Preview):
@@ -311,16 +331,16 @@ def make_handler(preview: Preview):
     return Handler
 
 
-def run_serve(args) -> int:
-    preview = Preview(args.path, getattr(args, "lang", None), getattr(args, "quiet", False))
-    print("dl500 serve: building the web edition …", file=sys.stderr)
+def run_serve(preview: Preview, host: str, port: int) -> int:
+    """Build, then serve `preview.out` on host:port until interrupted, rebuilding on every save."""
+    preview.on_event("building", None)
     preview.full_build()
-    server = http.server.ThreadingHTTPServer((args.host, args.port), make_handler(preview))
+    server = http.server.ThreadingHTTPServer((host, port), make_handler(preview))
     stop = threading.Event()
     watcher = threading.Thread(target=functools.partial(preview.watch, stop), daemon=True)
     watcher.start()
     host, port = server.server_address[:2]
-    print(f"dl500 serve: http://{host}:{port}/  (watching {preview.root}; Ctrl-C to stop)", file=sys.stderr)
+    preview.on_event("serving", {"url": f"http://{host}:{port}/", "root": preview.root})
     try:
         server.serve_forever()
     except KeyboardInterrupt:

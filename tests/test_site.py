@@ -10,7 +10,9 @@ import json
 import os
 import posixpath
 import re
+import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -288,8 +290,9 @@ def test_search_records_carry_number_title_and_text(tmp_path):
 
 
 def _preview(root: Path, search=False):
+    from pipeline.cli.serve_view import ServeView
     from pipeline.serve import Preview
-    preview = Preview(root, quiet=True)
+    preview = Preview(root, quiet=True, on_event=ServeView(quiet=True))
     with contextlib.redirect_stderr(io.StringIO()):
         preview.full_build(search=search)
     return preview
@@ -558,3 +561,59 @@ def test_serve_edit_of_an_original_marks_its_translation_stale(tmp_path):
     text = page.read_text("utf-8")
     assert cells.search(text).group(1) == "stale"
     assert re.search(r'<div class="bi-row" id="relu-why">.*?<div class="bi-cell bi-missing" lang="en">', text, re.S)
+
+
+@pytest.mark.parametrize("how", ["watchfiles", "polling"])
+def test_serve_rebuilds_a_saved_question_by_itself(tmp_path, how, monkeypatch):
+    """The watcher (watchfiles' events, or polling where it is missing) sees a save and rebuilds that question."""
+    if how == "watchfiles":
+        pytest.importorskip("watchfiles")
+    else:
+        monkeypatch.setitem(sys.modules, "watchfiles", None)  # import fails: serve polls
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    rebuilds = []
+    preview.on_event = lambda kind, data: rebuilds.append(data["kind"]) if kind == "rebuilt" else None
+    stop = threading.Event()
+    watcher = threading.Thread(target=preview.watch, args=(stop, 0.05), daemon=True)
+    watcher.start()
+    try:
+        time.sleep(0.5)
+        version = preview.version
+        (root / "source/ch01/.relu-why.zh.md.swp").write_text("x", "utf-8")  # an editor's file: ignored
+        src = root / "source/ch01/relu-why.zh.md"
+        src.write_text(src.read_text("utf-8").replace("恒为 1", "恒为 1（存）"), "utf-8")
+        deadline = time.monotonic() + 15
+        while preview.version == version and time.monotonic() < deadline:
+            time.sleep(0.02)
+        preview.join_background(30)
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert rebuilds == ["question"]  # the swap file did not make a whole build
+    assert "恒为 1（存）" in (preview.out / "zh/basics/index.html").read_text("utf-8")
+
+
+def test_the_site_renders_from_the_edition_and_serve_reassembles_only_the_edited_question(tmp_path):
+    """The pages come from one Edition per language: the outline as values (groups and questions in reading
+    order, with the text shown and its fallback); after a save only the edited question's values are new."""
+    from pipeline.prepare.edition import EditionGroup, walk_questions
+    root = copy_fixture("minimal", tmp_path / "book")
+    preview = _preview(root)
+    en = preview.builder.editions["en"]
+    chapter = en.chapter("basics")
+    assert [it.id for it in chapter.items if isinstance(it, EditionGroup)]
+    order = [q.qid for q in walk_questions(chapter.items)]
+    assert order[:2] == ["sigmoid-grad", "relu-why"]
+    relu = en.question("relu-why")  # no English text: the original, marked
+    assert (relu.text_lang, relu.fallback, relu.number) == ("zh", True, "1.1.2")
+    assert en.question("sigmoid-grad").text_lang == "en" and not en.question("sigmoid-grad").fallback
+    before = {lang: dict(preview.builder.editions[lang].question_index()) for lang in ("zh", "en")}
+    src = root / "source/ch01/relu-why.zh.md"
+    src.write_text(src.read_text("utf-8").replace("恒为 1", "恒为 1（改）"), "utf-8")
+    with contextlib.redirect_stderr(io.StringIO()):
+        preview.rebuild([src], search=False)
+    for lang in ("zh", "en"):
+        now = preview.builder.editions[lang].question_index()
+        assert [q for q in now if now[q] is not before[lang][q]] == ["relu-why"]
+        assert "恒为 1（改）" in now["relu-why"].body_html

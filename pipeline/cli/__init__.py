@@ -137,8 +137,8 @@ def cmd_review(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from ..serve import run_serve
-    return run_serve(args)
+    from .serve_view import run
+    return run(args)
 
 
 def cmd_doctor(args) -> int:

@@ -9,6 +9,7 @@ PDF, EPUB, …) and never assemble chapters themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import subprocess
@@ -43,9 +44,12 @@ class Prepared:
     diagnostics: tuple = ()
     stats: dict = field(default_factory=dict, compare=False)
 
-    def edition(self, lang: str, ctx: RenderContext) -> Edition:
-        """One language, assembled for the target `ctx` describes (math, image URLs, link style)."""
-        return build_edition(self.book, lang, self.fragments, ctx)
+    def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None, bodies=True,
+                only=None) -> Edition:
+        """One language, assembled for the target `ctx` describes (math, image URLs, link style). `reuse`: the
+        question index of an earlier edition (Edition.question_index), whose unchanged questions are kept;
+        `bodies=False`: the outline values only; `only`: the qids changed since `reuse` (edition.build_edition)."""
+        return build_edition(self.book, lang, self.fragments, ctx, heading_shift, reuse, bodies, only)
 
 
 def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None) -> Prepared:
@@ -69,6 +73,35 @@ def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None)
     return Prepared(book, tuple(langs), frozen(texts), frozen(fragments), frozen(rendered), frozen(figures),
                     frozen(static), frozen(meta), frozen(reference_index(book, parsed_body)),
                     frozen(chapter_files(book)), tuple(diags), stats)
+
+
+def reprepare(prepared: Prepared, changed: dict, cache_dir: Path) -> Prepared:
+    """`prepared` after the question texts in `changed` ((qid, lang) → QuestionText, loaded again) were edited:
+    only their fragments are rendered again (pandoc's cache holds the rest), only formulas not drawn yet are drawn,
+    their figures drawn, ids resolved again; everything else is `prepared`'s. `diagnostics` are those of the
+    changed texts (formulas, figures, unsafe images); `stats` is the same dict, counting on."""
+    stats = prepared.stats
+    book = dataclasses.replace(prepared.book, texts={**prepared.book.texts, **changed})
+    shown = {k: t for k, t in changed.items() if k in prepared.texts}
+    fragments = {**prepared.fragments, **render_fragments(book, shown, cache_dir, stats)}
+    mine = collect_formulas({k: fragments[k] for k in shown})
+    new = mine - set(prepared.math)
+    rendered = dict(prepared.math)
+    if new:
+        rendered.update(mathr.render_all(new, mathr.MathCache(cache_dir / "math"), 1, stats))
+    diags = math_diagnostics(shown, {f: r for f, r in rendered.items() if f in mine})
+    static, requests = collect_images(book, shown)
+    drawn, fig_errors = draw_figures(requests, cache_dir / "figures", stats) if requests else ({}, {})
+    for (folder, url), err in fig_errors.items():
+        diags.append(diag("DL901", f"{folder}/figures.py", 1, 1, f"{url}: {err}", "fix the figure function"))
+    diags += unsafe_image_diagnostics(shown, static, drawn)
+    from ..validate import memo_body
+    frozen = MappingProxyType
+    return dataclasses.replace(
+        prepared, book=book, texts=frozen({**prepared.texts, **shown}), fragments=frozen(fragments),
+        math=frozen(rendered), figures=frozen({**prepared.figures, **drawn}),
+        images=frozen({**prepared.images, **static}), ids=frozen(reference_index(book, memo_body)),
+        diagnostics=tuple(diags), stats=stats)
 
 
 def build_meta(book) -> dict:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
-from .html import finish_question_html
+from ..prepare.edition import title_of, walk_questions
 
 QUIZ_LABELS = {
     "zh": {"quiz": "刷题", "quiz_title": "刷题模式", "chapters": "章节", "topics": "主题", "difficulty": "难度",
@@ -59,30 +58,23 @@ def tag_names(book, lang: str) -> tuple[dict, dict]:
 
 
 def quiz_questions(builder, lang: str) -> list:
-    """One record per question shown in `lang`: id, number, chapter, topics, difficulty, title and answer HTML."""
+    """One record per question the edition of `lang` shows: id, number, chapter, topics, difficulty, title and
+    answer HTML."""
     here = f"{lang}/quiz/"
-    book = builder.book
-    omit = book.options.get("untranslated") == "omit" and lang != book.primary
-    ctx = builder._ctx(lang)
     out = []
-    for ch, ref in book.questions():
-        text, fallback = pick_text(book, ref.qid, lang)
-        frag = builder.fragments.get((ref.qid, text.lang)) if text is not None else None
-        if frag is None or (fallback and omit):
-            continue
-        folder = text.path.parent.name
-        original = book.text(ref.qid, book.primary) or text
-        title = finish_question_html(inline_title(frag[0]), ctx, folder)
-        answer = finish_question_html(demote_headings(frag[1], 2), ctx, folder)
-        out.append({
-            "id": ref.qid, "number": ref.number, "chapter": ch.cid, "topics": list(original.topics),
-            "difficulty": original.difficulty, "lang": text.lang,
-            "title": builder.finish(title, here), "answer": builder.finish(answer, here),
-            "href": builder.finish(f'href="@ROOT@{lang}/@PAGE:{ref.qid}@#{ref.qid}"', here)[6:-1]})
+    for ch in builder.quiz_edition(lang).chapters:
+        for q in walk_questions(ch.items):
+            if not q.shown:
+                continue
+            out.append({
+                "id": q.qid, "number": q.number, "chapter": ch.id, "topics": list(q.topics),
+                "difficulty": q.difficulty, "lang": q.text_lang,
+                "title": builder.finish(q.title_html, here), "answer": builder.finish(q.body_html, here),
+                "href": builder.finish(f'href="@ROOT@{lang}/@PAGE:{q.qid}@#{q.qid}"', here)[6:-1]})
     return out
 
 
-def quiz_filters(book, lang: str, questions: list) -> dict:
+def quiz_filters(book, lang: str, questions: list, chapters: list) -> dict:
     """The choices the page offers: chapters, and the topics and difficulties its questions carry."""
     topics, levels = tag_names(book, lang)
     used_topics = sorted({t for q in questions for t in q["topics"]}, key=lambda t: (topics.get(t, t), t))
@@ -91,8 +83,8 @@ def quiz_filters(book, lang: str, questions: list) -> dict:
     for q in questions:
         counts[q["chapter"]] = counts.get(q["chapter"], 0) + 1
     return {
-        "chapters": [{"id": ch.cid, "number": ch.number, "title": title_of(ch.title, lang, book.primary),
-                      "count": counts.get(ch.cid, 0)} for ch in book.chapters if counts.get(ch.cid)],
+        "chapters": [{"id": ch.id, "number": ch.number, "title": ch.title, "count": counts.get(ch.id, 0)}
+                     for ch in chapters if counts.get(ch.id)],
         "topics": [{"id": t, "name": topics.get(t, t)} for t in used_topics],
         "levels": [{"level": d, "name": levels.get(d, str(d))} for d in used_levels],
     }
@@ -109,7 +101,7 @@ def render_quiz_page(builder, lang: str, questions: list) -> str:
     lab = {**site_labels(lang), **quiz_labels(lang)}
     html = builder.env.get_template("quiz.html.j2").render(
         lang=lang, lab=lab, book_title=title_of(book.title, lang, book.primary),
-        book_id=str(book.meta.get("id") or "dl500"), filters=quiz_filters(book, lang, questions),
+        book_id=str(book.meta.get("id") or "dl500"), filters=quiz_filters(book, lang, questions, builder.quiz_editions[lang].chapters),
         script_labels={k: lab[k] for k in SCRIPT_LABELS}, meta=builder.inputs.meta,
         live_reload=builder.live_reload, search=builder.search_enabled,
         others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"@ROOT@{o}/quiz/"}

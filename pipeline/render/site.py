@@ -22,11 +22,10 @@ from types import SimpleNamespace
 
 from markupsafe import Markup
 
-from ..model import Group, QuestionRef
 from ..templates import template_dir
 from . import math as mathr
-from ..prepare.edition import demote_headings, inline_title, pick_text, title_of
-from .html import RenderContext, finish_question_html
+from ..prepare.edition import EditionGroup, EditionQuestion, build_edition, title_of, walk_questions
+from .html import RenderContext
 from .output import atomic_write
 from .site_common import SITE_LABELS, _questions, _walk, site_labels  # noqa: F401  (re-exported)
 from .site_claims import claims_key, mark_claims, read_claim_states
@@ -232,14 +231,16 @@ def dark_highlight_css(style: str = DARK_CODE_STYLE, bg: str = DARK_CODE_BG) -> 
 
 @dataclass
 class Page:
-    """One HTML page of one language: a whole chapter, or one section of a split chapter."""
+    """One HTML page in every language: a whole chapter, or one section of a split chapter. Its outline values
+    are those of the first language's Edition (ids and numbers are the same in every language); each language's
+    page shows that language's values (SiteBuilder.page_items)."""
 
     key: str  # "<chapter id>/" or "<chapter id>/<section id>/": the same in every language
-    chapter: object
+    chapter: object  # EditionChapter
     items: tuple  # outline items shown on this page
-    section: object = None  # the Group when the chapter is split
-    title: dict = field(default_factory=dict)
+    section: object = None  # the EditionGroup when the chapter is split
     number: str = ""
+    split: bool = False  # the chapter is split per section (its own page keeps only the questions outside them)
 
 
 def page_url(lang: str, key: str) -> str:
@@ -303,19 +304,21 @@ def strip_tags(html: str) -> str:
 class SiteBuilder:
     """Holds what the pages are made of, so that `dl500 serve` re-renders one question and rewrites its page."""
 
-    def __init__(self, book, langs, inputs, out_dir: Path, claims_paths=(), claim_states=None):
+    def __init__(self, prepared, langs, out_dir: Path, claims_paths=(), claim_states=None):
         import jinja2
-        self.book, self.langs, self.inputs, self.out = book, list(langs), inputs, Path(out_dir)
+        book = prepared.book
+        self.book, self.langs, self.inputs, self.out = book, list(langs), prepared, Path(out_dir)
         # Every value is text unless the pipeline built it as markup (Markup: bodies, contents lists).
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
         self.env.globals["csp"] = content_security_policy()
-        self.math = MathRenderer(inputs.math)
+        self.math = MathRenderer(prepared.math)
         # claims_paths is kept for callers: the states now come from the claim cache itself, which claims.json mirrors
         self.claim_states = read_claim_states(book) if claim_states is None else claim_states
-        # (qid, lang) -> (input key, html, record, fragment, claim states, (number, fallback))
+        # (qid, lang) -> (EditionQuestion, claim states, (input key, html, search record))
         self.question_cache: dict = {}
-        self.fragments: dict = {}
+        self.editions: dict = {}  # lang -> the Edition the pages show (html target)
+        self.quiz_editions: dict = {}  # lang -> the Edition the quiz shows (answers' headings one level higher)
         self.live_reload = False
         self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
@@ -326,42 +329,86 @@ class SiteBuilder:
         self.fork_workers = False
 
     # the layout: which page holds which id
-    def plan(self, fragments) -> None:
-        self.fragments = fragments
+    def update(self, prepared, qids=None) -> None:
+        """Take a new Prepared (serve, after an edit of the questions `qids`): the editions are assembled again
+        from it, reusing every other question as it was."""
+        self.inputs, self.book = prepared, prepared.book
+        self.math.rendered = prepared.math
+        self.assemble_editions(only=qids)
+
+    def assemble_editions(self, fragments=None, only=None) -> None:
+        """The web edition of every language from prepare's Edition (`fragments`: a part of prepared.fragments,
+        when a forked worker assembles half of the questions; `only`: the questions edited since the last)."""
+        for lang in dict.fromkeys([*self.langs, *self.editions]):  # and any assembled on demand (`edition`)
+            old = self.editions.get(lang)
+            reuse = old.question_index() if old is not None else None
+            if fragments is None:
+                self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), reuse=reuse, bodies=False, only=only)
+            else:
+                self.editions[lang] = build_edition(self.book, lang, fragments, self._ctx(lang), reuse=reuse,
+                                                    bodies=False)
+
+    def quiz_edition(self, lang: str):
+        """The edition the quiz shows: an answer stands alone, its headings one level below the question's."""
+        old = self.quiz_editions.get(lang)
+        self.quiz_editions[lang] = self.inputs.edition(lang, self._ctx(lang), heading_shift=2, bodies=False,
+                                                       reuse=old.question_index() if old is not None else None)
+        return self.quiz_editions[lang]
+
+    def edition(self, lang: str):
+        """The Edition the pages of `lang` show (assembled on demand for a language the site does not publish,
+        e.g. the original's column of the side-by-side view)."""
+        if lang not in self.editions:
+            self.editions[lang] = self.inputs.edition(lang, self._ctx(lang), bodies=False)
+        return self.editions[lang]
+
+    def plan(self) -> None:
         self.pages, self.page_of = [], {}
-        for ch in self.book.chapters:
-            chapter_pages = self._chapter_pages(ch)
-            self.pages += chapter_pages
+        for ch in self.edition(self.langs[0]).chapters if self.langs else ():
+            self.pages += self._chapter_pages(ch)
         for p in self.pages:
-            self.page_of.setdefault(p.chapter.cid, p.key)
+            self.page_of.setdefault(p.chapter.id, p.key)
             if p.section is not None:
-                self.page_of[p.section.gid] = p.key
+                self.page_of[p.section.id] = p.key
             for it in _walk(p.items):
-                self.page_of[it.gid if isinstance(it, Group) else it.qid] = p.key
+                self.page_of[it.id if isinstance(it, EditionGroup) else it.qid] = p.key
         for fid, ch_id in self._figure_chapters().items():
             self.page_of.setdefault(fid, self.page_of.get(ch_id, ""))
 
     def _chapter_pages(self, ch) -> list:
-        whole = Page(f"{ch.cid}/", ch, ch.items, None, ch.title, ch.number)
-        size = max(sum(len(self._question(ref, lang, whole)[1]) for ref in _questions(ch.items))
-                   for lang in self.langs) if self.langs else 0
-        sections = [it for it in ch.items if isinstance(it, Group)]
+        whole = Page(f"{ch.id}/", ch, ch.items, None, ch.number)
+        size = max(sum(len(self._question(ref, lang)[1]) for ref in _questions(ch.items))
+                   for lang in self.langs)
+        sections = [it for it in ch.items if isinstance(it, EditionGroup)]
         if size <= PAGE_LIMIT or not sections:
             return [whole]
-        loose = tuple(it for it in ch.items if isinstance(it, QuestionRef))
-        pages = [Page(f"{ch.cid}/", ch, loose, None, ch.title, ch.number)]
+        loose = tuple(it for it in ch.items if isinstance(it, EditionQuestion))
+        pages = [Page(f"{ch.id}/", ch, loose, None, ch.number, True)]
         for g in sections:
-            pages.append(Page(f"{ch.cid}/{g.gid}/", ch, g.items, g, g.title, g.number))
+            pages.append(Page(f"{ch.id}/{g.id}/", ch, g.items, g, g.number, True))
         return pages
 
+    def page_items(self, page, lang: str) -> tuple:
+        """The outline values `page` shows in `lang`, from that language's Edition."""
+        edition = self.edition(lang)
+        if page.section is not None:
+            return edition.group(page.section.id).items
+        items = edition.chapter(page.chapter.id).items
+        return tuple(it for it in items if isinstance(it, EditionQuestion)) if page.split else items
+
+    def page_title(self, page, lang: str) -> str:
+        edition = self.edition(lang)
+        return (edition.group(page.section.id) if page.section is not None else edition.chapter(page.chapter.id)).title
+
     def _figure_chapters(self) -> dict:
+        chapters = self.edition(self.langs[0]).chapters if self.langs else ()
         out = {}
         for fid, ch_file in (self.inputs.chapter_of or {}).items():
             if fid.startswith("fig:"):
                 folder = ch_file.rsplit(".", 1)[0]
-                for ch in self.book.chapters:
+                for ch in chapters:
                     if ch.folder == folder:
-                        out[fid] = ch.cid
+                        out[fid] = ch.id
         return out
 
     # questions
@@ -374,70 +421,62 @@ class SiteBuilder:
         return RenderContext(lang, "html", {k: v[:2] for k, v in self.inputs.ids.items()}, {}, math={},
                              figures={}, images=images, math_html=self.math)
 
-    def _question(self, ref, lang: str, page) -> tuple:
-        """(input key, html, search record) of one question in one language, re-rendered only when its input changed."""
-        inputs = self._question_inputs(ref, lang)
-        if inputs is None:
+    def _question(self, ref, lang: str, page=None) -> tuple:
+        """(input key, html, search record) of one question in one language, from its Edition value; rendered
+        again only when that value or its claim states changed."""
+        q = self.edition(lang).question(ref.qid)
+        if q is None or not q.text_lang:
             return ("", "", None)
-        text, fallback, frag, states = inputs
-        hit = self.question_cache.get((ref.qid, lang))
-        # the same fragment and claim objects as last time: nothing of the question changed (a re-read text gets a
-        # new fragment tuple), so skip hashing its whole text again (the pages ask for each question many times)
-        if hit and hit[3] is frag and hit[4] is states and hit[5] == (ref.number, fallback):
-            return hit[:3]
-        key = hashlib.sha256("\0".join([ref.number, lang, str(fallback), *frag, ",".join(text.contributors),
-                                        claims_key(states)])
-                             .encode()).hexdigest()
-        if hit and hit[0] == key:
-            self.question_cache[(ref.qid, lang)] = (*hit[:3], frag, states, (ref.number, fallback))
-            return hit[:3]
-        ctx = self._ctx(lang)
+        states = self.claim_states.get((q.qid, q.text_lang), [])
+        hit = self.question_cache.get((q.qid, lang))
+        # the same question and claim objects as last time: nothing of it changed (the pages ask for each question
+        # many times, and an edit in serve assembles only the edited question again)
+        if hit and (hit[0] is q or hit[0] == q) and (hit[1] is states or claims_key(hit[1]) == claims_key(states)):
+            if hit[0] is not q or hit[1] is not states:
+                self.question_cache[(q.qid, lang)] = (q, states, hit[2])
+            return hit[2]
+        entry = self._render_question(q, lang, states)
+        self.stats["questions_rendered"] += 1
+        self.question_cache[(q.qid, lang)] = (q, states, entry)
+        return entry
+
+    def _render_question(self, q, lang: str, states) -> tuple:
+        """The site's finishing of an Edition question: claim marks, permalink, language switch, search record."""
         lab = site_labels(lang)
-        title = finish_question_html(inline_title(frag[0]), ctx, text.path.parent.name)
-        body = finish_question_html(demote_headings(frag[1], 3), ctx, text.path.parent.name)
-        body = mark_claims(body, states, lang)
+        key = hashlib.sha256("\0".join([q.number, lang, str(q.fallback), q.title_html, q.body_html,
+                                        ",".join(q.contributors), claims_key(states)]).encode()).hexdigest()
+        title = q.title_html
+        body = mark_claims(q.body_html, states, lang)
         body = body.replace('<pre class="highlight runnable">',
                             f'<pre class="highlight runnable" data-label="{attr(lab["runs"])}">')
         body = keyboard_scrollable(body)
-        people = ", ".join(htmllib.escape(c) for c in text.contributors)
+        people = ", ".join(htmllib.escape(c) for c in q.contributors)
         credit = f'<span class="contributors">{lab["contributors"]}: {people}</span>' if people else ""
-        note = f'<p class="note pending">{lab["pending"]}</p>' if fallback else ""
-        lang_attr = f' lang="{attr(text.lang)}"' if text.lang != lang else ""
+        note = f'<p class="note pending">{lab["pending"]}</p>' if q.fallback else ""
+        lang_attr = f' lang="{attr(q.text_lang)}"' if q.text_lang != lang else ""
         switch = "".join(
-            f'<a class="lang-switch" hreflang="{o}" lang="{o}" href="{ROOT}{o}/@PAGE:{ref.qid}@#{ref.qid}">'
+            f'<a class="lang-switch" hreflang="{o}" lang="{o}" href="{ROOT}{o}/@PAGE:{q.qid}@#{q.qid}">'
             f'{site_labels(o)["lang_name"]}</a>' for o in self.langs if o != lang)
-        html = (f'<section class="question" id="{attr(ref.qid)}"{lang_attr}>\n'
-                f'<h3 class="question-title"><a class="number" href="#{attr(ref.qid)}" title="{attr(lab["permalink"])}">'
-                f'{ref.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
+        html = (f'<section class="question" id="{attr(q.qid)}"{lang_attr}>\n'
+                f'<h3 class="question-title"><a class="number" href="#{attr(q.qid)}" title="{attr(lab["permalink"])}">'
+                f'{q.number}</a> {title}</h3>\n<p class="question-meta">{switch}{credit}</p>{note}\n{body}'
                 f'</section>\n')
-        record = {"url": f"{lang}/@PAGE:{ref.qid}@#{ref.qid}", "language": lang,
-                  "meta": {"title": strip_tags(title), "number": ref.number,
-                           "chapter": self._chapter_label(ref.qid, lang)},
+        record = {"url": f"{lang}/@PAGE:{q.qid}@#{q.qid}", "language": lang,
+                  "meta": {"title": strip_tags(title), "number": q.number,
+                           "chapter": self._chapter_label(q.qid, lang)},
                   # a question still waiting for its translation is found by its title only: its text is the
                   # original's, which the original's edition indexes
-                  "content": strip_tags(title) if fallback else search_text(strip_tags(title), body)}
-        self.stats["questions_rendered"] += 1
-        entry = (key, html, record)
-        self.question_cache[(ref.qid, lang)] = (*entry, frag, states, (ref.number, fallback))
-        return entry
-
-    def _question_inputs(self, ref, lang: str):
-        """(text, fallback, fragment, claim states) a question's rendering in `lang` depends on, or None."""
-        text, fallback = pick_text(self.book, ref.qid, lang)
-        if text is None:
-            return None
-        frag = self.fragments.get((ref.qid, text.lang))
-        if frag is None:
-            return None
-        return text, fallback, frag, self.claim_states.get((ref.qid, text.lang), [])
+                  "content": strip_tags(title) if q.fallback else search_text(strip_tags(title), body)}
+        return (key, html, record)
 
     def _chapter_label(self, qid: str, lang: str) -> str:
         """"<number> <title>" of the chapter holding `qid` (search results name it)."""
-        if getattr(self, "_chapter_of", (None,))[0] is not self.book.chapters:  # a new outline: map it again
-            self._chapter_of = (self.book.chapters, {q.qid: ch for ch in self.book.chapters
-                                                     for q in _questions(ch.items)})
-        ch = self._chapter_of[1].get(qid)
-        return f"{ch.number} {title_of(ch.title, lang, self.book.primary)}" if ch is not None else ""
+        edition = self.edition(lang)
+        maps = self.__dict__.setdefault("_chapter_of", {})
+        if maps.get(lang, (None,))[0] is not edition:  # a new edition: map it again
+            maps[lang] = (edition, {q.qid: ch for ch in edition.chapters for q in walk_questions(ch.items)})
+        ch = maps[lang][1].get(qid)
+        return f"{ch.number} {ch.title}" if ch is not None else ""
 
     # pages
     def render_page(self, page, lang: str) -> str:
@@ -445,10 +484,10 @@ class SiteBuilder:
         here = page_url(lang, page.key)
         parts = []
         if page.section is None:
-            for g in (it for it in page.chapter.items if isinstance(it, Group)):
-                if self.page_of.get(g.gid) != page.key:  # split chapter: the chapter page lists its sections,
+            for g in (it for it in self.edition(lang).chapter(page.chapter.id).items if isinstance(it, EditionGroup)):
+                if self.page_of.get(g.id) != page.key:  # split chapter: the chapter page lists its sections,
                     parts.append(self._section_stub(g, lang))  # keeping each question's id as an anchor
-        self._walk_items(page.items, 0 if page.section is None else 1, lang, page, parts)
+        self._walk_items(self.page_items(page, lang), 0 if page.section is None else 1, lang, page, parts)
         body = "\n".join(parts)
         idx = self.pages.index(page)
         prev_page = self.pages[idx - 1] if idx > 0 else None
@@ -456,11 +495,11 @@ class SiteBuilder:
         tpl = self.env.get_template("page.html.j2")
         html = tpl.render(
             lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
-            title=title_of(page.title, lang, self.book.primary),
+            title=self.page_title(page, lang),
             heading_label=(lab["chapter"].format(page.chapter.number) if page.section is None else page.number),
             chapter_label=lab["chapter"].format(page.chapter.number),
-            chapter_title=title_of(page.chapter.title, lang, self.book.primary),
-            is_section=page.section is not None, section_id=page.section.gid if page.section else "", body=Markup(body),
+            chapter_title=self.edition(lang).chapter(page.chapter.id).title,
+            is_section=page.section is not None, section_id=page.section.id if page.section else "", body=Markup(body),
             toc=Markup(self._toc(lang, page)),
             prev=self._neighbour(prev_page, lang), next=self._neighbour(next_page, lang),
             others=[{"lang": o, "name": site_labels(o)["lang_name"], "href": f"{ROOT}{page_url(o, page.key)}"}
@@ -471,22 +510,22 @@ class SiteBuilder:
         return self.finish(html, here)
 
     def _section_stub(self, g, lang) -> str:
-        t = htmllib.escape(title_of(g.title, lang, self.book.primary))
+        t = htmllib.escape(g.title)
         items = "".join(
             f'<li id="{q.qid}"><a href="{ROOT}{lang}/@PAGE:{q.qid}@#{q.qid}"><span class="number">{q.number}</span> '
             f'{htmllib.escape(self._question(q, lang, None)[2]["meta"]["title"] if self._question(q, lang, None)[2] else q.qid)}'
             '</a></li>' for q in _questions(g.items))
-        return (f'<h2 class="section-title" id="{g.gid}"><a href="#{g.gid}"><span class="number">{g.number}</span> '
+        return (f'<h2 class="section-title" id="{g.id}"><a href="#{g.id}"><span class="number">{g.number}</span> '
                 f'{t}</a></h2>\n<ol class="section-stub">{items}</ol>')
 
     def _walk_items(self, items, depth, lang, page, parts) -> None:
         for it in items:
-            if isinstance(it, Group):
-                t = htmllib.escape(title_of(it.title, lang, self.book.primary))
+            if isinstance(it, EditionGroup):
+                t = htmllib.escape(it.title)
                 tag = "h2" if depth == 0 else "h3"
-                if page.section is it:
+                if page.section is not None and page.section.id == it.id:
                     continue
-                parts.append(f'<{tag} class="section-title" id="{it.gid}"><span class="number">{it.number}</span> '
+                parts.append(f'<{tag} class="section-title" id="{it.id}"><span class="number">{it.number}</span> '
                              f'{t}</{tag}>')
                 self._walk_items(it.items, depth + 1, lang, page, parts)
             else:
@@ -501,16 +540,16 @@ class SiteBuilder:
             return None
         label = (site_labels(lang)["chapter"].format(page.chapter.number) if page.section is None else page.number)
         return {"href": f"{ROOT}{page_url(lang, page.key)}", "label": label,
-                "title": title_of(page.title, lang, self.book.primary)}
+                "title": self.page_title(page, lang)}
 
     def _toc(self, lang, page) -> str:
         lab = site_labels(lang)
         out = ['<ol class="toc-chapters">']
-        for ch in self.book.chapters:
-            t = htmllib.escape(title_of(ch.title, lang, self.book.primary))
-            current = ch is page.chapter
+        for ch in self.edition(lang).chapters:
+            t = htmllib.escape(ch.title)
+            current = ch.id == page.chapter.id
             aria = ' aria-current="page"' if current and page.section is None else ""
-            out.append(f'<li{" class=current" if current else ""}><a href="{ROOT}{page_url(lang, ch.cid + "/")}"{aria}>'
+            out.append(f'<li{" class=current" if current else ""}><a href="{ROOT}{page_url(lang, ch.id + "/")}"{aria}>'
                        f'<span class="number">{ch.number}</span> {t}</a>')
             if current:
                 out.append(self._toc_items(ch.items, lang, page))
@@ -522,9 +561,9 @@ class SiteBuilder:
     def _toc_items(self, items, lang, page) -> str:
         out = ["<ol>"]
         for it in items:
-            if isinstance(it, Group):
-                t = htmllib.escape(title_of(it.title, lang, self.book.primary))
-                out.append(f'<li><a href="{ROOT}{page_url(lang, self.page_of[it.gid])}#{it.gid}">'
+            if isinstance(it, EditionGroup):
+                t = htmllib.escape(it.title)
+                out.append(f'<li><a href="{ROOT}{page_url(lang, self.page_of[it.id])}#{it.id}">'
                            f'<span class="number">{it.number}</span> {t}</a>')
                 out.append(self._toc_items(it.items, lang, page) + "</li>")
             else:
@@ -564,13 +603,13 @@ class SiteBuilder:
     def search_enabled(self) -> bool:
         return getattr(self, "_search", True)
 
-    def write_all(self, fragments, search=True) -> list:
+    def write_all(self, search=True) -> list:
         self._search = search and pagefind_available()  # the renderer says so when it is missing
         changed = start_git_last_changed(self.book.root)  # runs while the questions are rendered
         if self.fork_workers:
-            self.fragments = fragments
             self.render_questions_in_two()
-        self.plan(fragments)
+        self.assemble_editions()
+        self.plan()
         written = []
         # every question is rendered now, so the search records are known: the index is made while pages are written
         index_done = start_search_index(self.search_records(), self.out, pagefind_executable(),
@@ -604,42 +643,42 @@ class SiteBuilder:
         return written, self.stats["pages_written"] - before
 
     def render_questions_in_two(self) -> None:
-        """Render every question text, half in a forked copy of this process: two cores for the largest part of
-        a cold site. The pages then take each question from the cache."""
+        """Assemble and render every question text, half in a forked copy of this process: two cores for the
+        largest part of a cold site. The editions then reuse those questions and the pages take them from the cache."""
         refs = [ref for _, ref in self.book.questions()]
-        pairs = [(ref, lang) for ref in refs for lang in self.langs]
-        if len(pairs) < FORK_MIN_TEXTS:
+        if len(refs) * len(self.langs) < FORK_MIN_TEXTS:
             return
         # a question's languages in the same process: they share formulas and code, each drawn once per process
-        other = forked(self, "render_questions", [(ref.qid, lang) for ref in refs[1::2] for lang in self.langs])
-        self.render_questions([(ref.qid, lang) for ref in refs[0::2] for lang in self.langs])
+        other = forked(self, "render_questions", {ref.qid for ref in refs[1::2]})
+        self.render_questions({ref.qid for ref in refs[0::2]})
         entries, svg_files, memo, rendered = other()
-        refs = {ref.qid: ref for ref in refs}
-        for (qid, lang), entry in entries:
-            inputs = self._question_inputs(refs[qid], lang)
-            if inputs is not None and entry is not None:
-                self.question_cache[(qid, lang)] = (*entry, *inputs[2:], (refs[qid].number, inputs[1]))
+        for (qid, lang), (q, states, entry) in entries.items():
+            self.editions[lang].question_index()[qid] = q  # what assemble_editions reuses
+            self.question_cache[(qid, lang)] = (q, self.claim_states.get((qid, q.text_lang), []), entry)
         self.math.svg_files.update(svg_files)
         self.math.memo.update(memo)
         self.stats["questions_rendered"] += rendered
 
-    def render_questions(self, keys: list) -> tuple:
-        """Render (qid, lang) pairs; returns what a forked worker hands back: the entries, and the math files,
-        math markup and count it added."""
+    def render_questions(self, qids: set) -> tuple:
+        """Assemble and render the questions `qids` in every language; returns what a forked worker hands back:
+        the cache entries, and the math files, math markup and count it added."""
         svg_before, memo_before = set(self.math.svg_files), set(self.math.memo)
         rendered_before = self.stats["questions_rendered"]
-        refs = {ref.qid: ref for _, ref in self.book.questions()}
-        entries = []
-        for qid, lang in keys:
-            entry = self._question(refs[qid], lang, None)
-            entries.append(((qid, lang), entry if entry[2] is not None or entry[1] else None))
+        self.assemble_editions({k: v for k, v in self.inputs.fragments.items() if k[0] in qids})
+        entries = {}
+        for lang in self.langs:
+            for qid in qids:
+                q = self.editions[lang].question(qid)
+                if q is not None and q.text_lang:
+                    entry = self._question(q, lang)
+                    entries[(qid, lang)] = (q, None, entry)
         return (entries, {k: v for k, v in self.math.svg_files.items() if k not in svg_before},
                 {k: v for k, v in self.math.memo.items() if k not in memo_before},
                 self.stats["questions_rendered"] - rendered_before)
 
-    def rewrite_chapters(self, fragments, qids: set) -> list:
-        """Re-render only the pages holding `qids` (after an edit): the other questions come from the cache."""
-        self.fragments = fragments
+    def rewrite_chapters(self, qids: set) -> list:
+        """Re-render only the pages holding `qids` (after an edit and `update`): the other questions come from the
+        cache."""
         written = []
         for lang in self.langs:
             for page in self.pages:
@@ -666,13 +705,12 @@ class SiteBuilder:
         lab = site_labels(lang)
         here = f"{lang}/"
         chapters = []
-        for ch in self.book.chapters:
-            page = next(p for p in self.pages if p.chapter is ch)
+        for ch in self.edition(lang).chapters:
+            page = next(p for p in self.pages if p.chapter.id == ch.id)
             # attributes, not a dict: in the template `ch.items` of a dict is dict.items, printed as
             # "<built-in method items …>" in place of the chapter's questions
-            chapters.append(SimpleNamespace(href=f"{ROOT}{page_url(lang, ch.cid + '/')}",
-                                            label=lab["chapter"].format(ch.number),
-                                            title=title_of(ch.title, lang, self.book.primary),
+            chapters.append(SimpleNamespace(href=f"{ROOT}{page_url(lang, ch.id + '/')}",
+                                            label=lab["chapter"].format(ch.number), title=ch.title,
                                             items=Markup(self._toc_items(ch.items, lang, page))))
         html = self.env.get_template("contents.html.j2").render(
             lang=lang, lab=lab, book_title=title_of(self.book.title, lang, self.book.primary),
@@ -790,16 +828,15 @@ def write_search_index(records: list, site: Path, words_cache: Path | None = Non
     return write_index(records, site, pagefind_executable(), words_cache)
 
 
-def write_site(book, langs, fragments, inputs, out_dir, claims_paths=None, search=True, builder=None,
-               claim_states=None, fork=True):
+def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder=None, claim_states=None, fork=True):
     """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten).
     `claim_states` (site_claims.claims_for_site) default to what the claim cache holds now."""
     out_dir = Path(out_dir)
     if claims_paths is None:
-        claims_paths = [out_dir.parent / "claims.json", book.root.parent / "build" / "claims.json"]
+        claims_paths = [out_dir.parent / "claims.json", prepared.book.root.parent / "build" / "claims.json"]
     if builder is None:
-        builder = SiteBuilder(book, langs, inputs, out_dir, claims_paths, claim_states)
+        builder = SiteBuilder(prepared, langs, out_dir, claims_paths, claim_states)
         import multiprocessing
         builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
-    builder.write_all(fragments, search=search)
+    builder.write_all(search=search)
     return [out_dir / "index.html"]

@@ -1,9 +1,9 @@
 """What the web edition's page writers share (site.py, site_pages.py, quiz.py): the interface labels and the
-questions of an outline. A leaf module, so the page writers need not import each other."""
+questions of an Edition's outline. A leaf module, so the page writers need not import each other."""
 
 from __future__ import annotations
 
-from ..model import Group, QuestionRef
+from ..prepare.edition import EditionGroup, EditionQuestion
 from .html import labels
 
 SITE_LABELS = {
@@ -27,7 +27,7 @@ def site_labels(lang: str) -> dict:
 def _walk(items):
     for it in items:
         yield it
-        if isinstance(it, Group):
+        if isinstance(it, EditionGroup):
             yield from _walk(it.items)
 
 
@@ -38,7 +38,7 @@ def _questions(items):
     hit = _QUESTIONS.get(id(items))
     if hit is not None and hit[0] is items:
         return list(hit[1])
-    found = [it for it in _walk(items) if isinstance(it, QuestionRef)]
+    found = [it for it in _walk(items) if isinstance(it, EditionQuestion)]
     if isinstance(items, tuple):  # immutable: the answer can be kept (kept with it, so its id is never reused)
         if len(_QUESTIONS) > 20_000:  # serve's outlines come and go: never let old ones pile up
             _QUESTIONS.clear()

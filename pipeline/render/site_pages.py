@@ -12,8 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..model import Group
-from ..prepare.edition import pick_text, title_of
+from ..prepare.edition import EditionGroup, title_of
 
 PAGE_LABELS = {
     "zh": {"report": "报告问题", "changed": "最后修改", "outline": "本章", "side_by_side": "中英对照",
@@ -106,9 +105,9 @@ def _outline(builder, chapter, lang: str, current: str) -> str:
     from .site_common import _questions
     keys = tuple(builder._question(ref, lang, None)[0] for ref in _questions(chapter.items))
     memo = builder.__dict__.setdefault("outline_memo", {})
-    hit = memo.get((chapter.cid, lang))
+    hit = memo.get((chapter.id, lang))
     if hit is None or hit[0] != keys:
-        hit = memo[(chapter.cid, lang)] = (keys, _outline_html(builder, chapter, lang))
+        hit = memo[(chapter.id, lang)] = (keys, _outline_html(builder, chapter, lang))
     link = f'<a href="@ROOT@{lang}/q/{current}/">'
     return hit[1].replace(link, link[:-1] + ' aria-current="page">', 1)
 
@@ -116,9 +115,9 @@ def _outline(builder, chapter, lang: str, current: str) -> str:
 def _outline_html(builder, chapter, lang: str) -> str:
     from .site_common import _questions
     out = ["<ol>"]
-    for it in chapter.items:
-        if isinstance(it, Group):
-            t = htmllib.escape(title_of(it.title, lang, builder.book.primary))
+    for it in builder.edition(lang).chapter(chapter.id).items:
+        if isinstance(it, EditionGroup):
+            t = htmllib.escape(it.title)
             out.append(f'<li><span class="number">{it.number}</span> {t}<ol>')
             for ref in _questions(it.items):
                 out.append(_outline_item(builder, ref, lang))
@@ -154,8 +153,8 @@ def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict)
         html = html.replace(f'href="@ROOT@{o}/@PAGE:{ref.qid}@#{ref.qid}"', f'href="@ROOT@{o}/q/{ref.qid}/#{ref.qid}"')
     html = re.sub(r'<h3 class="question-title">(.*?)</h3>', r'<h1 class="question-title">\1</h1>', html, count=1,
                   flags=re.S)
-    text, _fallback = pick_text(builder.book, ref.qid, lang)
-    day = changed.get(Path(text.path).resolve(), "") if text is not None else ""
+    shown = builder.editions[lang].question(ref.qid)
+    day = changed.get(Path(shown.path).resolve(), "") if shown is not None and shown.path else ""
     title = rec["meta"]["title"] if rec else ref.qid
     base = issues_base(builder.book)
     chapter = page.chapter
@@ -164,9 +163,9 @@ def render_question_page(builder, i: int, all_q: list, lang: str, changed: dict)
         number=ref.number, title=title, body=Markup(html), changed=day,
         report=issue_url(base, ref.number, title, ref.qid, lang) if base else "",
         chapter_label=lab["chapter"].format(chapter.number),
-        chapter_title=title_of(chapter.title, lang, builder.book.primary),
-        chapter_href=f"@ROOT@{lang}/{builder.page_of.get(ref.qid, chapter.cid + '/')}#{ref.qid}",
-        bilingual_href=f"@ROOT@bilingual/{builder.page_of.get(ref.qid, chapter.cid + '/')}#{ref.qid}"
+        chapter_title=builder.edition(lang).chapter(chapter.id).title,
+        chapter_href=f"@ROOT@{lang}/{builder.page_of.get(ref.qid, chapter.id + '/')}#{ref.qid}",
+        bilingual_href=f"@ROOT@bilingual/{builder.page_of.get(ref.qid, chapter.id + '/')}#{ref.qid}"
         if len(builder.langs) > 1 else "",
         outline=Markup(_outline(builder, chapter, lang, ref.qid)),
         prev=_neighbour(builder, all_q[i - 1] if i > 0 else None, lang),
@@ -231,14 +230,14 @@ def render_bilingual_page(builder, page, states: dict) -> str:
             cells.append({"lang": lang, "state": state, "note": note, "html": Markup(html)})
         rows.append({"qid": ref.qid, "number": ref.number, "cells": cells})
     lab = site_labels(primary)
-    sections = [{"href": f"@ROOT@bilingual/{p.key}", "number": p.number,
-                 "title": title_of(p.title, primary, primary)}
-                for p in builder.pages if p.chapter is chapter and p.section is not None] if page.section is None else []
+    sections = [{"href": f"@ROOT@bilingual/{p.key}", "number": p.number, "title": builder.page_title(p, primary)}
+                for p in builder.pages if p.chapter.id == chapter.id and p.section is not None] \
+        if page.section is None else []
     out = builder.env.get_template("bilingual.html.j2").render(
         lang=primary, lab=lab, plab=page_labels(primary),
         book_title=title_of(builder.book.title, primary, primary),
         chapter_label=lab["chapter"].format(chapter.number) if page.section is None else page.number,
-        title=title_of(page.title, primary, primary), sections=sections,
+        title=builder.page_title(page, primary), sections=sections,
         rows=rows, others=[], meta=builder.inputs.meta, live_reload=builder.live_reload, search=False,
         chapter_links=[{"lang": x, "href": f"@ROOT@{x}/{page.key}", "name": site_labels(x)["lang_name"]}
                        for x in langs])

@@ -16,6 +16,6 @@ def render(prepared, options, target: RenderTarget) -> Rendered:
     target.on_event(claims.summary)
     target.on_event("web edition")
     claim_files = [options.out_dir / "claims.json", book.root.parent / "build" / "claims.json"]
-    files = write_site(book, list(options.langs), dict(prepared.fragments), prepared, target.staging / "site",
-                       claim_files, claim_states=claims.states) or []
+    files = write_site(prepared, list(options.langs), target.staging / "site", claim_files,
+                       claim_states=claims.states) or []
     return Rendered(files=list(files), diagnostics=list(claims.diagnostics))
