@@ -48,6 +48,7 @@ class RenderContext:
     images: dict = field(default_factory=dict)  # (chapter folder, url) -> epub href
     current_chapter_file: str = ""
     math_html: object = None  # "html" target: callable (tex, display) -> markup; the site chooses MathML or SVG
+    svg_src: object = None  # callable (svg text) -> the src of an <img> showing it; None: a data: URI
 
 
 def xref_text(ctx: RenderContext, target: str) -> str | None:
@@ -97,7 +98,7 @@ def _math(m, ctx: RenderContext) -> str:
     r = ctx.math.get((tex, display))
     if not r or "error" in r:
         return f'<code class="math-fallback">{htmllib.escape(tex)}</code>' + formula_marker((r or {}).get("error", ""))
-    img = mathr.svg_img(r, display, tex)
+    img = mathr.svg_img(r, display, tex, ctx.svg_src(r["svg"]) if ctx.svg_src else None)
     return f'<span class="math-block">{img}</span>' if display else img
 
 
@@ -164,6 +165,8 @@ def _img(m, ctx: RenderContext, chapter_folder: str) -> str:
         href = ctx.images.get(key)
         return f'<img src="{href}"' if href else image_marker(url) + m.group(0)
     svg = ctx.figures.get(key)
+    if svg is not None and ctx.svg_src is not None:
+        return f'<img src="{ctx.svg_src(svg)}"'
     if svg is not None:
         data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
         return f'<img src="data:image/svg+xml;base64,{data}"'

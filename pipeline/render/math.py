@@ -90,16 +90,18 @@ def dedupe_symbol_ids(svg: str) -> str:
     return re.sub(r'<symbol id="([^"]+)".*?</symbol>', keep, svg, flags=re.S)
 
 
-def svg_img(r: dict, display: bool, tex: str) -> str:
-    """An <img> with the SVG as a data URI: cheaper for WeasyPrint than inline <svg>, and no id collisions."""
-    data = base64.b64encode(r["svg"].encode("utf-8")).decode("ascii")
+def svg_img(r: dict, display: bool, tex: str, src: str | None = None) -> str:
+    """An <img> with the SVG as a data URI (or `src`: the PDF's reference to its SVG store, pdf.svgs): cheaper for
+    WeasyPrint than inline <svg>, and no id collisions."""
+    if src is None:
+        src = "data:image/svg+xml;base64," + base64.b64encode(r["svg"].encode("utf-8")).decode("ascii")
     alt = (tex.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
            .replace("\n", " "))
     style = f"width:{r['width_em']}em;height:{r['height_em']}em"
     if not display:
         style += f";vertical-align:-{r['depth_em']}em"
     cls = "math-display" if display else "math-inline"
-    return f'<img class="{cls}" alt="{alt}" style="{style}" src="data:image/svg+xml;base64,{data}"/>'
+    return f'<img class="{cls}" alt="{alt}" style="{style}" src="{src}"/>'
 
 
 def to_mathml(tex: str, display: bool) -> str:

@@ -48,6 +48,7 @@ STYLE_PROPERTIES = {"width", "height", "vertical-align", "text-align", "min-widt
 DATA_IMAGE = re.compile(r"data:image/(svg\+xml|png|jpeg|gif|webp)[;,]", re.I)
 SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*):")
 LINK_SCHEMES = {"http", "https", "mailto"}
+STORED_SVG = re.compile(r"dl500-svg:[0-9a-f]{64}")  # the PDF's formulas and figures by content hash (render.pdf.svgs)
 # A whole start tag as html5ever serialises it: attribute values always in double quotes, no raw `"` inside.
 START_TAG = re.compile(r'<[A-Za-z][^\s/>]*(?:\s+[^\s"\'=<>/]+(?:="[^"]*")?)*\s*/?>')
 ATTR_VALUE = re.compile(r'="([^"]*)"')
@@ -59,7 +60,8 @@ def _url_ok(tag: str, attr: str, value: str, allow_file: bool) -> bool:
         return True  # relative: same document, same site or same EPUB
     scheme = m.group(1).lower()
     if attr == "src" and tag == "img":
-        return bool(DATA_IMAGE.match(value.strip())) or (allow_file and scheme == "file")
+        return bool(DATA_IMAGE.match(value.strip())) or (allow_file and (
+            scheme == "file" or bool(STORED_SVG.fullmatch(value.strip()))))
     return scheme in LINK_SCHEMES
 
 
@@ -80,13 +82,14 @@ def cleaner(allow_file: bool):
     attrs["*"] = set(GENERIC_ATTRS)
     return nh3.Cleaner(
         tags=HTML_TAGS | MATHML_TAGS, attributes=attrs, generic_attribute_prefixes={"data-"},
-        url_schemes=LINK_SCHEMES | {"data"} | ({"file"} if allow_file else set()),
+        url_schemes=LINK_SCHEMES | {"data"} | ({"file", "dl500-svg"} if allow_file else set()),
         attribute_filter=_make_filter(allow_file), link_rel=None, strip_comments=True,
         filter_style_properties=STYLE_PROPERTIES)
 
 
 def sanitize_fragment(html: str, target: str = "html") -> str:
-    """Keep only allow-listed markup; `file:` image sources only for the PDF, which reads them from the book."""
+    """Keep only allow-listed markup; `file:` image sources (and the stored SVGs, `dl500-svg:<sha256>`) only for
+    the PDF, which reads them from the book (and from its own store of formulas and figures)."""
     if not html:
         return html
     clean = cleaner(target == "pdf").clean(html)

@@ -51,7 +51,9 @@ def render(prepared, options, target: RenderTarget) -> Rendered:
 def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Rendered) -> PdfJob | None:
     from .document import normalise_bookmark_text, render_edition_html
     book = prepared.book
+    from .svgs import SvgStore
     ctx = RenderContext(lang, "pdf", dict(prepared.ids), dict(prepared.chapter_of), math=dict(prepared.math),
+                        svg_src=SvgStore(svg_folder(target.cache_dir)).src,
                         figures=dict(prepared.figures), images={k: p.as_uri() for k, p in prepared.images.items()})
     edition = prepared.edition(lang, ctx)
     meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
@@ -128,17 +130,22 @@ def pdf_page_count(path: Path) -> int:
         return len(pdf.pages)
 
 
+def svg_folder(cache_dir: Path) -> Path:
+    """Where the editions' formulas and figures are stored for the layout (pdf.svgs)."""
+    return cache_dir / "pdf-parts" / "svg"
+
+
 def _pdf_job(args):
-    html, root, lang, fonts, tags = args
+    html, root, lang, fonts, tags, svgs = args
     from .stamp import write_stamped_pdf
-    return write_stamped_pdf(html, Path(root), lang, Path(fonts), tags)
+    return write_stamped_pdf(html, Path(root), lang, Path(fonts), tags, Path(svgs))
 
 
 def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTarget, tags: bool = True) -> None:
     target.on_event(f"pdf: laying out {len(jobs)} edition(s) as one document each with WeasyPrint "
                     f"({min(workers, len(jobs))} process(es))")
     fonts = str(target.cache_dir / "pdf-parts" / "fonts")
-    args = [(j.html, str(book.root), j.edition.lang, fonts, tags) for j in jobs]
+    args = [(j.html, str(book.root), j.edition.lang, fonts, tags, str(svg_folder(target.cache_dir))) for j in jobs]
     if len(jobs) > 1 and workers > 1:
         from ..lifeline import die_with_parent
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=die_with_parent) as ex:
@@ -211,6 +218,7 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
 
 LAYOUT_CODE = ("layout.py", "drawings.py", "lean.py", "save.py")  # what makes a part's PDF from its HTML (the HTML is in the key itself)
 PDF_CODE = ("__init__.py", "document.py", "parts.py", "pool.py", "stamp.py", "join.py", "structure.py", "fonts.py",
+            "svgs.py",
             *LAYOUT_CODE, "../math.py", "../forkserver_init.py", "../lifeline.py")
 
 

@@ -67,7 +67,7 @@ def counts() -> dict:
 
 def draw_once(original, image, stream, width, height, style) -> None:
     url = getattr(image, "_base_url", None) or ""
-    if not _state["active"] or not url.startswith("data:image/svg") or not width or not height \
+    if not _state["active"] or not url.startswith(("data:image/svg", "dl500-svg:")) or not width or not height \
             or getattr(stream, "_resources", None) is None:
         return original(image, stream, width, height, style)
     key = (hashlib.sha256(url.encode()).hexdigest(), repr(float(width)), repr(float(height)))

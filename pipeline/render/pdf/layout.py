@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def book_url_fetcher(root: Path):
-    """Resolve only data: URIs and files inside the book folder; the build reads nothing else."""
+def book_url_fetcher(root: Path, svgs: Path | None = None):
+    """Resolve only data: URIs, files inside the book folder and the edition's stored SVGs (`svgs`, pdf.svgs);
+    the build reads nothing else."""
     from urllib.parse import unquote
 
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from .svgs import SCHEME, fetch
 
     class BookURLFetcher(URLFetcher):
         def fetch(self, url, headers=None):
+            if url.startswith(SCHEME) and svgs is not None:
+                return URLFetcherResponse(url, fetch(url, svgs), {"Content-Type": "image/svg+xml"})
             if url.startswith("file://"):
                 p = Path(unquote(url[7:].split("?")[0])).resolve()
                 if not p.is_relative_to(root):
@@ -22,12 +27,13 @@ def book_url_fetcher(root: Path):
     return BookURLFetcher(allowed_protocols={"file", "data"})
 
 
-def write_pdf(html: str, root: Path, with_layout: bool = False, write: bool = True, tags: bool = False):
+def write_pdf(html: str, root: Path, with_layout: bool = False, write: bool = True, tags: bool = False,
+              svgs: Path | None = None):
     """HTML → PDF bytes; with_layout: (bytes or None, layout) where layout holds the page count, each anchor's
     page index and position (CSS px from the top left) and the page size in points. `tags`: a tagged PDF
     (structure tree, /Lang from <html lang>, /MarkInfo), as the single document writes it."""
     import weasyprint
-    doc = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=book_url_fetcher(root))
+    doc = weasyprint.HTML(string=html, base_url=str(root) + "/", url_fetcher=book_url_fetcher(root, svgs))
     if not with_layout:
         return doc.write_pdf(uncompressed_pdf=False, pdf_tags=tags)
     document = doc.render(pdf_tags=tags)

@@ -107,13 +107,14 @@ def fonts_fingerprint() -> str:
 
 
 def _layout_job(args):
-    html, root, write, tags, drawings = args
+    html, root, write, tags, drawings, svgs = args
     from .drawings import counts, formulas_drawn_once
     from .layout import write_pdf
     from .lean import lean_pdf
     t0, before = time.monotonic(), counts()
     with formulas_drawn_once(Path(drawings) if drawings else None):
-        data, layout = write_pdf(html, Path(root), with_layout=True, write=write, tags=tags)
+        data, layout = write_pdf(html, Path(root), with_layout=True, write=write, tags=tags,
+                                 svgs=Path(svgs) if svgs else None)
     if tags and data is not None:
         data = lean_pdf(data)  # a quarter of the structure elements: less to copy and hold at the join
     layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
@@ -196,13 +197,14 @@ class _Build:
 
 
 def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                        on_event=None, settings: PrintSettings = PrintSettings()) -> list:
+                        on_event=None, settings: PrintSettings | None = None) -> list:
     """[(book, edition, meta, report)] → the joined PDF of each edition. Every part of every edition is laid out
     (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are done its
     page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). `report` gets
     the figures of that edition's build. `on_event(dict)` hears of the layout as it goes (layout-start per
     edition, part per part laid out, layout-end per edition); it must not block."""
     folder = cache_dir / "pdf-parts"
+    settings = settings or PrintSettings()
     key_parts = (settings.tags, *key_parts)  # a tagged part is another part
     build = _Build(root, folder, fonts_fingerprint(), key_parts, jobs, settings, PartCache(folder / "parts"),
                    PartCache(folder / "stamps"), on_event or (lambda event: None))
@@ -220,14 +222,15 @@ def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, 
 
 
 def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                       report: dict, on_event=None, settings: PrintSettings = PrintSettings()) -> bytes:
+                       report: dict, on_event=None, settings: PrintSettings | None = None) -> bytes:
     """One edition (see build_pdfs_in_parts)."""
     return build_pdfs_in_parts([(book, edition, meta, report)], root, cache_dir, jobs, key_parts, on_event,
                                settings)[0]
 
 
 def _layout_task(build: _Build, plan: EditionPlan, name: str) -> Task:
-    args = (plan.htmls[name], str(build.root), True, build.settings.tags, str(build.folder / "formulas"))
+    args = (plan.htmls[name], str(build.root), True, build.settings.tags, str(build.folder / "formulas"),
+            str(build.folder / "svg"))
     return Task("layout", plan, name, _layout_job, args)
 
 

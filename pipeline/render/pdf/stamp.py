@@ -111,7 +111,8 @@ def anchor_pages(layout: dict, start: int = 1):
     return number_of
 
 
-def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None = None, tags: bool = True) -> bytes:
+def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None = None, tags: bool = True,
+                      svgs: Path | None = None) -> bytes:
     """The single document: laid out once with placeholders, stamped with its own page numbers; tagged (as the
     parts are: their structure trees are merged at the join, pdf.structure)."""
     import io
@@ -121,7 +122,7 @@ def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None 
     from .fonts import share_fonts
     from .save import save
     from .lean import lean_pdf
-    data, layout = write_pdf(html, root, with_layout=True, tags=tags)
+    data, layout = write_pdf(html, root, with_layout=True, tags=tags, svgs=svgs)
     data = lean_pdf(data) if tags else data
     stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
     pdf = pikepdf.open(io.BytesIO(data))
