@@ -652,7 +652,7 @@ class SiteBuilder:
         other = forked(self, "render_questions", {ref.qid for ref in refs[1::2]})
         self.render_questions({ref.qid for ref in refs[0::2]})
         entries, svg_files, memo, rendered = other()
-        for (qid, lang), (q, states, entry) in entries.items():
+        for (qid, lang), (q, _states, entry) in entries.items():
             self.editions[lang].question_index()[qid] = q  # what assemble_editions reuses
             self.question_cache[(qid, lang)] = (q, self.claim_states.get((qid, q.text_lang), []), entry)
         self.math.svg_files.update(svg_files)
