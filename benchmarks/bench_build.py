@@ -99,6 +99,10 @@ def build(book: Path, jobs: int, extra=()) -> dict:
         p = book / ".dl500-cache" / "render" / "pdf-parts" / f"last-build-{lang}.json"
         if p.exists():
             r["parts"][lang] = json.loads(p.read_text("utf-8"))
+    # wait4 sees the build process and what it reaped; the layout and join workers are the forkserver's children,
+    # so their own peaks (each reports its ru_maxrss) count too
+    workers = [v for rep in r["parts"].values() for v in [*(rep.get("peaks") or {}).values(), rep.get("join_peak") or 0]]
+    r["largest_mib"] = max([r["largest_mib"], *workers])
     return r
 
 

@@ -304,7 +304,8 @@ def _join_task(build: _Build, plan: EditionPlan) -> Task:
 
 def _write_report(folder: Path, plan: EditionPlan) -> None:
     """What the last build of this edition did (parts laid out, reused, stamped): read by tests and benchmarks."""
-    keep = ("parts", "laid_out", "reused", "stamped", "laid_out_parts", "pages", "seconds", "peaks", "formulas")
+    keep = ("parts", "laid_out", "reused", "stamped", "laid_out_parts", "pages", "seconds", "peaks", "formulas",
+            "join_peak", "join_seconds")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"last-build-{plan.lang}.json").write_text(
         json.dumps({k: plan.report.get(k) for k in keep}, sort_keys=True), "utf-8")
