@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -88,6 +89,7 @@ def clear_render_cache(book: Path) -> None:
 
 
 def build(book: Path, jobs: int, extra=()) -> dict:
+    started = time.time()
     r = measure([*DL500, "build", str(book), "--format", "pdf", "--jobs", str(jobs), *extra], cwd=REPO, env=EPOCH,
                 check=True)
     r["stats"] = " | ".join(line.split("s ", 1)[-1].strip() for line in r["stderr"].splitlines()
@@ -97,7 +99,7 @@ def build(book: Path, jobs: int, extra=()) -> dict:
     r["parts"] = {}
     for lang in LANGS:
         p = book / ".dl500-cache" / "render" / "pdf-parts" / f"last-build-{lang}.json"
-        if p.exists():
+        if p.exists() and p.stat().st_mtime >= started:  # this build's record, not one an earlier build left
             r["parts"][lang] = json.loads(p.read_text("utf-8"))
     # wait4 sees the build process and what it reaped; the layout and join workers are the forkserver's children,
     # so their own peaks (each reports its ru_maxrss) count too
@@ -180,7 +182,7 @@ def bench_book(name: str, book: Path, rel: str, extra: list, jobs: int, work: Pa
     edit_keep_pages(book, rel)
     edit = build(book, jobs, extra)
     row(name, f"one-question edit ({rel})", edit, floor_s)
-    kept = all(edit["parts"].get(lang, {}).get("pages") == pages[lang] for lang in LANGS)
+    kept = bool(edit["parts"]) and all(rep.get("pages") == pages[lang] for lang, rep in edit["parts"].items())
     edit_add_page(book, rel)
     add = build(book, jobs, extra)
     row(name, "edit adding a page", add, floor_s)
@@ -194,7 +196,7 @@ def bench_book(name: str, book: Path, rel: str, extra: list, jobs: int, work: Pa
         if lang in cold["files"]:
             fig[f"size_ratio_{lang}"] = cold["files"][lang] / floors[lang]["size"]
         fig[f"pages_{lang}"] = pages[lang] or 0
-        fig[f"edit_laid_out_{lang}"] = edit["parts"].get(lang, {}).get("laid_out", -1)
+        fig[f"edit_laid_out_{lang}"] = edit["parts"].get(lang, {}).get("laid_out", -1)  # -1: not rebuilt (its output key did not change)
         fig[f"addpage_laid_out_{lang}"] = add["parts"].get(lang, {}).get("laid_out", -1)
     for k, v in fig.items():
         figures[f"pdf_{name}_{k}"] = round(v, 3)
