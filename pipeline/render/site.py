@@ -327,6 +327,11 @@ class SiteBuilder:
         # The build sets it: questions, one language's pages and the search index are made in forked processes
         # (never in serve, whose threads a fork would copy mid-work).
         self.fork_workers = False
+        # A folder this builder made itself (the build's private staging set, published as a whole by one rename)
+        # needs no write-to-temporary-and-rename per file, nor a look at what is there: on this file system that
+        # was ~0.7 ms of 4,400 files. The preview's folder, which a browser reads while it changes, keeps both.
+        self.fresh = False
+        self._made: set = set()
 
     # the layout: which page holds which id
     def update(self, prepared, qids=None) -> None:
@@ -765,11 +770,24 @@ class SiteBuilder:
 
     def _write(self, path: Path, data, check=True) -> list:
         raw = data.encode("utf-8") if isinstance(data, str) else data
+        if self.fresh:
+            return self._write_fresh(path, raw)
         if path.is_file() and (not check or path.read_bytes() == raw):
             return []
         atomic_write(path, raw)
         self.stats["pages_written"] += path.suffix == ".html"
         return [path]
+
+    def _write_fresh(self, path: Path, raw: bytes) -> list:
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        new = path not in self._made
+        self._made.add(path)
+        with open(path, "wb") as f:
+            f.write(raw)
+        self.stats["pages_written"] += new and path.suffix == ".html"
+        return [path] if new else []
 
 
 FORK_MIN_TEXTS = 200  # question texts below which rendering half of them in a fork costs more than it saves
@@ -836,6 +854,7 @@ def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder
         claims_paths = [out_dir.parent / "claims.json", prepared.book.root.parent / "build" / "claims.json"]
     if builder is None:
         builder = SiteBuilder(prepared, langs, out_dir, claims_paths, claim_states)
+        builder.fresh = not out_dir.exists()  # the build's staging folder: nobody reads it before it is published
         import multiprocessing
         builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
     builder.write_all(search=search)
