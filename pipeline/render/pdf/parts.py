@@ -1,15 +1,15 @@
-"""The PDF laid out in parts (front matter, then one part per chapter) in worker processes, joined with pypdf.
+"""The PDF laid out in parts (front matter, then one part per chapter) in worker processes, then joined (pdf.join).
 
 Design (docs/build.md): a part's HTML holds no page number. Every printed page number (footer, TOC entries,
 "见 3.6.8，第 N 页") is a hidden fixed-width placeholder (document.page_refs, book.css .pg), so a part's layout does not
 depend on its start page or on other parts, and every part is laid out exactly once, cold or warm, in `--jobs`
-fresh workers. Each part's PDF and layout (page count, anchors, placeholder boxes) are cached by the hash of its
-HTML, the WeasyPrint version, the fonts and SOURCE_DATE_EPOCH. At the join the parts' start pages follow from the
-page counts; one small stamp PDF per part (stamp.stamp_html: footer numbers and the numbers at the placeholders,
-cached by its HTML) is overlaid on its pages as a Form XObject. Cross-part links are written as href="xref:ID";
-the join turns them into GoTo actions to the target's page and position.
+fresh workers (pool.py). Each part's PDF and layout (page count, anchors, placeholder boxes) are cached by the hash
+of its HTML, the fonts, whether it is tagged, the WeasyPrint version and the code that lays a part out. Once an
+edition's parts are done, its start pages follow from the page counts; one small stamp PDF per part
+(stamp.stamp_html: footer numbers and the numbers at the placeholders, cached by its HTML) is overlaid on its pages
+as a Form XObject at the join. Cross-part links are written as href="xref:ID"; the join turns them into GoTo
+actions to the target's page and position.
 """
-
 from __future__ import annotations
 
 import dataclasses
