@@ -7,10 +7,8 @@ each font), drawings (each formula drawn once)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +37,9 @@ def render(prepared, options, target: RenderTarget) -> Rendered:
     out = Rendered()
     jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, options, target, out))]
     if jobs:
-        with _layout_environment(prepared.meta["epoch"]):
-            _lay_out(jobs, prepared.book, options, target, out)
-            for job in jobs:
-                _widen_if_outgrown(job, prepared.book, options, target, out)
+        _lay_out(jobs, prepared.book, options, target, out)
+        for job in jobs:
+            _widen_if_outgrown(job, prepared.book, options, target, out)
     out.files = [target.staging / lang / "dl500.pdf" for lang in options.langs]
     out.laid_out = len(jobs)
     return out
@@ -65,25 +62,6 @@ def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Ren
     if up_to_date(path, key, target.cache_dir):
         return None
     return PdfJob(path, key, html, edition, meta)
-
-
-@contextlib.contextmanager
-def _layout_environment(epoch: str):
-    """The workers inherit the environment: fontTools (the shared font programs) reads SOURCE_DATE_EPOCH for a
-    font's dates, so set it for this build only, then restore it."""
-    wanted = {"SOURCE_DATE_EPOCH": epoch}
-    saved = {k: os.environ.get(k) for k in wanted}
-    try:
-        for k, v in wanted.items():
-            if v is not None:
-                os.environ[k] = v
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _lay_out(jobs: list, book, options, target: RenderTarget, out: Rendered) -> None:

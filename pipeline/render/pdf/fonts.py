@@ -8,7 +8,6 @@ points at that one program. Used by the parts join (pdf.join) and the single doc
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import subprocess
@@ -48,29 +47,32 @@ def _font_files() -> dict:
     return files
 
 
+SUBSET_VERSION = "2"  # 2: the font's own dates kept (recalcTimestamp=False), so no clock or epoch in the bytes
+
+
 def _subset_font(path: str, index: int, gids: set, cache: Path | None) -> bytes:
-    """The original font cut down to `gids`, glyph ids kept (as WeasyPrint's own subsets keep them); cached."""
-    key = hashlib.sha256(f"{path}|{index}|{os.path.getsize(path)}|{sorted(gids)}".encode()).hexdigest()
-    hit = cache / f"{key}.otf" if cache else None
-    if hit is not None and hit.is_file():
-        return hit.read_bytes()
+    """The original font cut down to `gids`, glyph ids kept (as WeasyPrint's own subsets keep them); cached.
+    The font keeps its own `head` dates: the program depends on the font and the glyphs only."""
+    from ...cache import ContentCache
+    store = ContentCache(cache, suffix=".otf", entry_limit=64 * 1024 * 1024) if cache else None
+    key = store.key(SUBSET_VERSION, path, str(index), str(os.path.getsize(path)), str(sorted(gids))) if store else ""
+    hit = store.get_bytes(key) if store else None
+    if hit is not None:
+        return hit
     from fontTools import subset
     from fontTools.ttLib import TTFont
     opts = subset.Options(retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True, hinting=False,
                           desubroutinize=True, notdef_outline=True)
     opts.drop_tables += ["GSUB", "GPOS", "SVG ", "BASE", "DSIG", "JSTF", "LTSH", "PCLT"]
-    font = TTFont(path, fontNumber=index, lazy=True)
+    font = TTFont(path, fontNumber=index, lazy=True, recalcTimestamp=False)
     sub = subset.Subsetter(opts)
     sub.populate(gids=sorted(gids))
     sub.subset(font)
     out = io.BytesIO()
     font.save(out)
     data = out.getvalue()
-    if hit is not None:
-        hit.parent.mkdir(parents=True, exist_ok=True)
-        tmp = hit.with_name(f".{hit.name}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, hit)
+    if store:
+        store.put_bytes(key, data)
     return data
 
 
