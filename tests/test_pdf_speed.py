@@ -122,3 +122,23 @@ def test_an_unchanged_edition_is_carried_over_not_joined_again(tmp_path, capsys,
     (root / ".dl500-cache/render/last-build.json").unlink()
     err = build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
     assert "0 PDF(s) laid out" in err and "laying out in parts" not in err
+
+
+def test_a_formula_drawing_planted_as_a_link_or_fifo_is_a_miss(tmp_path):
+    """The drawings' cache is in the working tree: a committed link to /dev/zero or a FIFO must not hang a layout."""
+    import os
+
+    from pipeline.render.pdf import drawings
+    key = ("a" * 64, "10.0", "5.0")
+    with drawings.formulas_drawn_once(tmp_path):
+        store = drawings._store()
+        path = store.path(store.key(*key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink("/dev/zero", path)
+        assert drawings._load(key) is None
+        path.unlink()
+        os.mkfifo(path)
+        assert drawings._load(key) is None
+        path.unlink()
+        drawings._save(key, (b"0 0 m 1 1 l S", {}))
+        assert drawings._load(key) == (b"0 0 m 1 1 l S", {})

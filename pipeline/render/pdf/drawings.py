@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
 from pathlib import Path
 
 _state = {"folder": None, "version": "", "installed": False, "active": False, "drawn": 0, "reused": 0,
@@ -127,22 +125,19 @@ def _draw_apart(original, image, stream, width, height, style):
 NAMED_RESOURCE_OPS = {b"cs", b"CS", b"scn", b"SCN", b"Tf", b"Do", b"sh", b"BI", b"BDC", b"BMC"}
 
 
-def _path(key) -> Path | None:
+def _store():
+    """The drawings kept across documents and builds (cache.ContentCache: plain files only, atomic writes)."""
+    from ...cache import ContentCache
     folder = _state["folder"]
-    if folder is None:
-        return None
-    h = hashlib.sha256("\0".join((_state["version"], *key)).encode()).hexdigest()
-    return Path(folder) / h[:2] / f"{h}.json"
+    return ContentCache(Path(folder), versions=(_state["version"],)) if folder is not None else None
 
 
 def _load(key):
-    p = _path(key)
-    if p is None:
-        return None
+    store = _store()
+    entry = store.get_json(store.key(*key)) if store is not None else None
     try:
-        entry = json.loads(p.read_text("utf-8"))
         ops, states = entry["ops"].encode("latin-1"), entry["ext_g_state"]
-    except (OSError, ValueError, KeyError, AttributeError, UnicodeEncodeError):
+    except (TypeError, KeyError, AttributeError, UnicodeEncodeError):
         return None
     if not isinstance(states, dict) or NAMED_RESOURCE_OPS & set(ops.split()):
         return None
@@ -151,11 +146,8 @@ def _load(key):
 
 
 def _save(key, drawing) -> None:
-    p = _path(key)
-    if p is None:
+    store = _store()
+    if store is None:
         return
     ops, states = drawing
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({"ops": ops.decode("latin-1"), "ext_g_state": states}), "utf-8")
-    os.replace(tmp, p)
+    store.put_json(store.key(*key), {"ops": ops.decode("latin-1"), "ext_g_state": states})

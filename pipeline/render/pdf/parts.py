@@ -23,7 +23,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .document import UNKNOWN_PAGE, PrintSettings, normalise_bookmark_text, render_edition_html
-from .pool import Task, join_job, run_tasks
+from .pool import Task, join_job, peak_mib, run_tasks
 from .stamp import stamp_html
 
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
@@ -118,9 +118,7 @@ def _layout_job(args):
     if tags and data is not None:
         data = lean_pdf(data)  # a quarter of the structure elements: less to copy and hold at the join
     layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return data, layout, peak, time.monotonic() - t0
+    return data, layout, peak_mib(), time.monotonic() - t0
 
 
 PART_LIMIT_BYTES = 512 * 1024 * 1024  # a part's PDF: the 50-page, 764-formula chapter of the real book is ~3 MB
@@ -219,13 +217,6 @@ def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, 
     for plan in plans:
         _write_report(folder, plan)
     return [plan.output for plan in plans]
-
-
-def build_pdf_in_parts(book, edition, meta: dict, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                       report: dict, on_event=None, settings: PrintSettings | None = None) -> bytes:
-    """One edition (see build_pdfs_in_parts)."""
-    return build_pdfs_in_parts([(book, edition, meta, report)], root, cache_dir, jobs, key_parts, on_event,
-                               settings)[0]
 
 
 def _layout_task(build: _Build, plan: EditionPlan, name: str) -> Task:

@@ -128,8 +128,7 @@ def _copied(pdf, value):
     """A ParentTree value (an element, or an array of elements and nulls) as the joined file's copy."""
     import pikepdf
     if isinstance(value, pikepdf.Array):
-        return pikepdf.Array([pdf.copy_foreign(v) if v.is_indirect else pikepdf.Object.parse(b"null")
-                              for v in value])
+        return pikepdf.Array([pdf.copy_foreign(v) if v.is_indirect else None for v in value])
     return pdf.copy_foreign(value) if value.is_indirect else None
 
 
