@@ -114,16 +114,15 @@ def svg_folder(cache_dir: Path) -> Path:
 
 
 def _pdf_job(args):
-    html, root, lang, fonts, tags, svgs = args
+    html, root, lang, tags, svgs = args
     from .stamp import write_stamped_pdf
-    return write_stamped_pdf(html, Path(root), lang, Path(fonts), tags, Path(svgs))
+    return write_stamped_pdf(html, Path(root), lang, tags, Path(svgs))
 
 
 def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTarget, tags: bool = True) -> None:
     target.on_event(f"pdf: laying out {len(jobs)} edition(s) as one document each with WeasyPrint "
                     f"({min(workers, len(jobs))} process(es))")
-    fonts = str(target.cache_dir / "pdf-parts" / "fonts")
-    args = [(j.html, str(book.root), j.edition.lang, fonts, tags, str(svg_folder(target.cache_dir))) for j in jobs]
+    args = [(j.html, str(book.root), j.edition.lang, tags, str(svg_folder(target.cache_dir))) for j in jobs]
     if len(jobs) > 1 and workers > 1:
         from ..lifeline import die_with_parent
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=die_with_parent) as ex:

@@ -10,7 +10,6 @@ file (docs/build.md, "The join").
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from .fonts import share_fonts
 from .save import save
@@ -18,8 +17,8 @@ from .stamp import stamp_pages
 from .structure import merge_structure_trees
 
 
-def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: Path | None = None,
-               jobs: int = 1, stamps: dict | None = None, recto: bool = False) -> bytes:
+def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: dict | None = None,
+               recto: bool = False) -> bytes:
     """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
     part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position."""
     import pikepdf
@@ -39,7 +38,7 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, font_cache: 
     _resolve_far_links(pdf, parts, layout, starts)
     for name, stamp in (stamps or {}).items():
         stamp_pages(pdf, firsts[name], stamp)
-    share_fonts(pdf, font_cache, jobs)
+    share_fonts(pdf)
     return save(pdf)
 
 

@@ -288,8 +288,7 @@ def _join_task(build: _Build, plan: EditionPlan) -> Task:
     plan.report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
     parts = [Part(p.name, None, p.ids) for p in plan.parts]  # what the join needs of a part: its name and ids
     args = ([(p.name, plan.done[p.name][0]) for p in plan.parts], parts, layout, plan.starts,
-            str(build.folder / "fonts"), {p.name: plan.stamps[p.name] for p in plan.parts},  # in page order
-            build.settings.recto, build.jobs)
+            {p.name: plan.stamps[p.name] for p in plan.parts}, build.settings.recto)  # stamps in page order
     return Task("join", plan, "", join_job, args)
 
 

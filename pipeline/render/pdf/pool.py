@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from pathlib import Path
 
 from ..lifeline import die_with_parent, forkserver_context
 
@@ -75,8 +74,7 @@ def peak_mib() -> float:
 def join_job(args):
     """In a worker: the parts joined (pdf.join). Returns (joined PDF bytes, seconds, peak MiB of this process)."""
     from .join import join_parts
-    pdfs, parts, layout, starts, font_cache, stamps, recto, jobs = args
+    pdfs, parts, layout, starts, stamps, recto = args
     t0 = time.monotonic()
-    data = join_parts(pdfs, parts, layout, starts, Path(font_cache) if font_cache else None, jobs, stamps=stamps,
-                      recto=recto)
+    data = join_parts(pdfs, parts, layout, starts, stamps=stamps, recto=recto)
     return data, time.monotonic() - t0, peak_mib()

@@ -111,8 +111,7 @@ def anchor_pages(layout: dict, start: int = 1):
     return number_of
 
 
-def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None = None, tags: bool = True,
-                      svgs: Path | None = None) -> bytes:
+def write_stamped_pdf(html: str, root: Path, lang: str, tags: bool = True, svgs: Path | None = None) -> bytes:
     """The single document: laid out once with placeholders, stamped with its own page numbers; tagged (as the
     parts are: their structure trees are merged at the join, pdf.structure)."""
     import io
@@ -127,5 +126,5 @@ def write_stamped_pdf(html: str, root: Path, lang: str, font_cache: Path | None 
     stamp = write_pdf(stamp_html(lang, layout, 1, anchor_pages(layout)), root)
     pdf = pikepdf.open(io.BytesIO(data))
     stamp_pages(pdf, 0, stamp)
-    share_fonts(pdf, font_cache)
+    share_fonts(pdf)
     return save(pdf)
