@@ -135,33 +135,90 @@ def write_search_index(records: list, site: Path, exe, words_cache: Path | None 
     """Pagefind index of one record per question and language under site/pagefind/ (replaced whole), unless the
     index there was made from the same records; True when Pagefind ran.
 
-    Each record becomes a tiny HTML file that the Pagefind binary indexes in one run (~1.6 s for 1,000 records);
-    feeding the same records through the Python API's add_custom_record took ~100 ms each, here ~100 s.
+    Each record becomes a tiny HTML file that the Pagefind binary indexes (~1.6 s for 1,000 records); feeding the
+    same records through the Python API's add_custom_record took ~100 ms each, here ~100 s.
     """
-    from .lifeline import die_with_parent
     if index_is_current(records, site, exe):
         return False
     words = WordCache(words_cache)
     with tempfile.TemporaryDirectory(prefix="dl500-pagefind-") as tmp:
-        src = Path(tmp) / "records"
+        src, langs = Path(tmp) / "records", []
         for i, r in enumerate(records):
             p = src / r["language"] / f"{i}.html"
-            p.parent.mkdir(parents=True, exist_ok=True)
+            if r["language"] not in langs:
+                langs.append(r["language"])
+                p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(record_html(r, words), "utf-8")
         words.save()
-        out = Path(tmp) / "pagefind"
-        res = subprocess.run([str(exe), "--site", str(src), "--output-path", str(out), "--silent"],
-                             capture_output=True, text=True, preexec_fn=die_with_parent)
-        if res.returncode != 0:
-            raise RuntimeError(f"pagefind failed: {res.stderr.strip()[-500:]}")
+        out = index_per_language(exe, src, Path(tmp), langs) or run_pagefind(exe, src, Path(tmp) / "all")
         (out / RECORDS_STAMP).write_text(records_digest(records, exe), "utf-8")
-        final, old = site / "pagefind", site / ".pagefind.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if final.exists():
-            final.rename(old)
-        shutil.copytree(out, final)
-        shutil.rmtree(old, ignore_errors=True)
+        publish_index(out, site)
     return True
+
+
+def run_pagefind(exe, src: Path, out: Path, glob: str | None = None) -> Path:
+    """One Pagefind run over the record pages under `src` (those `glob` matches), written to `out`."""
+    from .lifeline import die_with_parent
+    res = subprocess.run([str(exe), "--site", str(src), "--output-path", str(out), "--silent",
+                          *(["--glob", glob] if glob else [])], capture_output=True, text=True,
+                         preexec_fn=die_with_parent)
+    if res.returncode != 0:
+        raise RuntimeError(f"pagefind failed: {res.stderr.strip()[-500:]}")
+    return out
+
+
+ENTRY = "pagefind-entry.json"
+
+
+def index_per_language(exe, src: Path, tmp: Path, langs: list) -> Path | None:
+    """The index of every language, made by one Pagefind run per language at the same time (Pagefind indexes
+    each language apart: the same files as one run over all, on as many cores); None when there is one language,
+    or when the runs disagree on a file they share (another Pagefind): then one run makes it."""
+    if len(langs) < 2:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=len(langs)) as pool:  # each thread waits on its own process
+        outs = list(pool.map(lambda lang: run_pagefind(exe, src, tmp / f"index-{lang}", f"{lang}/*.html"), langs))
+    return merge_indexes(outs)
+
+
+def merge_indexes(outs: list) -> Path | None:
+    """Pagefind outputs of disjoint languages as one, in the first: each language's own files move in and the
+    entry lists every language. None (nothing moved) unless the files every run writes (scripts, shared wasm) and
+    the entry's other fields are the same in all."""
+    first = outs[0]
+    entry = json.loads((first / ENTRY).read_text("utf-8"))
+    moves = []
+    for other in outs[1:]:
+        more = json.loads((other / ENTRY).read_text("utf-8"))
+        if {k: v for k, v in more.items() if k != "languages"} != {k: v for k, v in entry.items() if k != "languages"}:
+            return None
+        entry["languages"].update(more["languages"])
+        for path in sorted(p for p in other.rglob("*") if p.is_file() and p.name != ENTRY):
+            dest = first / path.relative_to(other)
+            if not dest.exists():
+                moves.append((path, dest))
+            elif dest.read_bytes() != path.read_bytes():
+                return None
+    for path, dest in moves:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, dest)
+    (first / ENTRY).write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    return first
+
+
+def publish_index(out: Path, site: Path) -> None:
+    """`out` becomes site/pagefind/ (replacing the index there): renamed where it is on the same file system (a
+    copy creates ~1,400 files again), else copied."""
+    final, old = site / "pagefind", site / ".pagefind.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    try:
+        os.rename(out, final)
+    except OSError:
+        shutil.copytree(out, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def start_search_index(records: list, site: Path, exe, words_cache: Path | None, background: bool):

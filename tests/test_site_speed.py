@@ -1,0 +1,155 @@
+"""What makes the cold site cheaper must not change a byte of it: formula files linked from the verified SVG store,
+the quiz's answers derived from the pages' ones, the search index made by one Pagefind run per language."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_fixture, patch_file
+from test_site import build_site
+
+
+def _files(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _forget_site(root: Path) -> None:
+    """As benchmarks/bench_site.py does before a cold build: no output folder, no fingerprint, no search words."""
+    shutil.rmtree(root / "build", ignore_errors=True)
+    render = root / ".dl500-cache" / "render"
+    for name in ("last-build.json", "search-words.json"):
+        (render / name).unlink(missing_ok=True)
+    shutil.rmtree(render / "outputs", ignore_errors=True)
+
+
+# --- formula files: hard links to the SVG store, verified -------------------------------------------------------
+
+def test_link_verified_links_only_a_plain_file_with_the_same_bytes(tmp_path):
+    from pipeline.render.site import link_verified
+    raw = b"<svg>x</svg>"
+    good = tmp_path / "good.svg"
+    good.write_bytes(raw)
+    assert link_verified(good, raw, tmp_path / "a.svg")
+    assert (tmp_path / "a.svg").stat().st_ino == good.stat().st_ino
+    (tmp_path / "same-size.svg").write_bytes(b"<svg>y</svg>")
+    (tmp_path / "longer.svg").write_bytes(raw + b" ")
+    os.symlink(good, tmp_path / "link.svg")
+    os.mkfifo(tmp_path / "fifo.svg")  # opened without blocking: never a hang
+    for planted in ("same-size.svg", "longer.svg", "link.svg", "fifo.svg", "missing.svg"):
+        assert not link_verified(tmp_path / planted, raw, tmp_path / f"out-{planted}"), planted
+        assert not (tmp_path / f"out-{planted}").exists()
+
+
+def test_cold_site_links_formula_files_from_the_store_and_never_trusts_a_planted_one(tmp_path):
+    from pipeline.render.site import shared_svg_folder
+    from pipeline.load import load_book
+    root = copy_fixture("minimal", tmp_path / "book")
+    site = build_site(root, extra=["--no-claims"])
+    first = _files(site)
+    maths = sorted((site / "math").iterdir())
+    assert maths
+    book, _ = load_book(root / "source")
+    store = shared_svg_folder(book)
+    for m in maths:  # a site-only project fills the store for its next cold build
+        stored = store / f"{hashlib.sha256(m.read_bytes()).hexdigest()}.svg"
+        assert stored.is_file() and stored.stat().st_ino == m.resolve().stat().st_ino
+    # plant wrong bytes (the same size) under the first formula's name; the others stay good
+    planted = store / f"{hashlib.sha256(maths[0].read_bytes()).hexdigest()}.svg"
+    data = planted.read_bytes()
+    _forget_site(root)  # removes the published files: the store keeps its own link
+    planted.unlink()
+    planted.write_bytes(data.replace(b"<svg", b"<SVG", 1))
+    site = build_site(root, extra=["--no-claims"])
+    assert _files(site) == first
+    again = sorted((site / "math").iterdir())
+    assert again[0].resolve().stat().st_ino != planted.stat().st_ino
+    assert all((store / f"{hashlib.sha256(m.read_bytes()).hexdigest()}.svg").stat().st_ino
+               == m.resolve().stat().st_ino for m in again[1:])
+
+
+# --- the quiz's answers from the pages' ------------------------------------------------------------------------
+
+def test_quiz_answers_derived_from_the_pages_are_the_bytes_finishing_gives(tmp_path, monkeypatch):
+    """Headings one level up from the pages' answer give the quiz's bytes; an answer with a heading the pages
+    clamp at h6 is finished anew, and its quiz answer keeps its levels apart."""
+    from pipeline.render import site as site_mod
+    body = ("\n\n# 一级\n\n文字 $x^2$ 与代码：\n\n```python\nprint(1)\n```\n\n## 二级\n\n### 三级\n\n"
+            "| a | b |\n|---|---|\n| 1 | 2 |\n")
+    root_a = copy_fixture("minimal", tmp_path / "a" / "book")
+    root_b = copy_fixture("minimal", tmp_path / "b" / "book")
+    for root in (root_a, root_b):
+        patch_file(root, "source/ch01/relu-why.zh.md", "那样衰减。", "那样衰减。" + body)
+        patch_file(root, "source/ch01/sigmoid-grad.zh.md", "相关问题见", "#### 四级\n\n###### 六级\n\n相关问题见")
+        patch_file(root, "source/ch01/sigmoid-grad.en.md", "See [](#conv", "#### Four\n\n###### Six\n\nSee [](#conv")
+    derived, anew = [], []
+    real = site_mod.quiz_question
+
+    def counted(q):
+        d = real(q)
+        (derived if d is not None else anew).append(q.qid)
+        return d
+    monkeypatch.setattr(site_mod, "quiz_question", counted)
+    quick = _files(build_site(root_a, extra=["--no-claims"]))
+    assert "relu-why" in derived and "sigmoid-grad" in anew
+    monkeypatch.setattr(site_mod, "quiz_question", lambda q: None)  # every answer finished anew
+    slow = _files(build_site(root_b, extra=["--no-claims"]))
+    assert quick.keys() == slow.keys()
+    assert [k for k in quick if quick[k] != slow[k] and not k.startswith("pagefind/")] == []
+    quiz = json.loads(quick["zh/quiz/quiz.json"])
+    answers = {q["id"]: q["answer"] for q in quiz["questions"]}
+    assert "<h3" in answers["relu-why"] and "<h5" in answers["relu-why"]
+    assert "<h6" in answers["sigmoid-grad"] and "<h5" not in answers["sigmoid-grad"]
+
+
+# --- the search index: one Pagefind run per language ----------------------------------------------------------
+
+RECORDS = [{"url": "zh/a/#q1", "language": "zh", "meta": {"title": "卷积核", "number": "1.1.1", "chapter": "1 卷积"},
+            "content": "卷积核的参数量是多少"},
+           {"url": "en/a/#q1", "language": "en", "meta": {"title": "Kernels", "number": "1.1.1", "chapter": "1 Conv"},
+            "content": "How many parameters does a kernel have"},
+           {"url": "zh/b/#q2", "language": "zh", "meta": {"title": "池化", "number": "1.1.2", "chapter": "1 卷积"},
+            "content": "池化层没有参数"}]
+
+
+def test_index_per_language_is_the_index_of_one_run(tmp_path, monkeypatch):
+    pytest.importorskip("pagefind_bin_extended")
+    from pipeline.render import site_search
+    from pipeline.render.site import pagefind_executable
+    exe = pagefind_executable()
+    runs = []
+    real = site_search.run_pagefind
+    monkeypatch.setattr(site_search, "run_pagefind", lambda *a, **k: runs.append(a[3:]) or real(*a, **k))
+    assert site_search.write_search_index(RECORDS, tmp_path / "split", exe)
+    assert sorted(runs) == [("en/*.html",), ("zh/*.html",)]
+    monkeypatch.setattr(site_search, "index_per_language", lambda *a: None)
+    assert site_search.write_search_index(RECORDS, tmp_path / "one", exe)
+    split, one = _files(tmp_path / "split" / "pagefind"), _files(tmp_path / "one" / "pagefind")
+    assert split.keys() == one.keys() and len(one) > 10
+    entry = site_search.ENTRY
+    assert [k for k in one if k != entry and one[k] != split[k]] == []
+    assert json.loads(split[entry]) == json.loads(one[entry])  # Pagefind's own key order varies between runs
+    assert not list(tmp_path.glob("*/.pagefind.old"))
+
+
+def test_merge_refuses_runs_that_disagree_on_a_shared_file(tmp_path):
+    from pipeline.render.site_search import ENTRY, merge_indexes
+    outs = []
+    for lang, js in (("zh", "a"), ("en", "b")):
+        out = tmp_path / lang
+        (out / "fragment").mkdir(parents=True)
+        (out / ENTRY).write_text(json.dumps({"version": "1", "languages": {lang: {"hash": lang}}}), "utf-8")
+        (out / "pagefind.js").write_text(js, "utf-8")
+        (out / "fragment" / f"{lang}_1.pf_fragment").write_text(lang, "utf-8")
+        outs.append(out)
+    assert merge_indexes(outs) is None  # another Pagefind: the caller makes the index in one run
+    assert not (outs[0] / "fragment" / "en_1.pf_fragment").exists()  # nothing moved
+    (outs[1] / "pagefind.js").write_text("a", "utf-8")
+    merged = merge_indexes(outs)
+    assert merged == outs[0] and json.loads((merged / ENTRY).read_text("utf-8"))["languages"].keys() == {"zh", "en"}
+    assert (merged / "fragment" / "en_1.pf_fragment").read_text("utf-8") == "en"
