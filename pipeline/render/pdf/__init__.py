@@ -158,7 +158,7 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
     target.on_event(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
                     f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
-                    f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in "
+                    f"{report['stamped']} stamp template document(s) laid out; layout {sum(report['seconds'].values()):.1f} s of CPU in "
                     f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s "
                     f"({report.get('join_peak', 0):.0f} MiB); "
                     f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
@@ -193,7 +193,7 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
     _output_marks(cache_dir).put_text(_mark_name(target), key)
 
 
-LAYOUT_CODE = ("layout.py", "drawings.py", "lean.py", "save.py")  # what makes a part's PDF from its HTML (the HTML is in the key itself)
+LAYOUT_CODE = ("layout.py", "drawings.py", "svgpath.py", "lean.py", "save.py")  # what makes a part's PDF from its HTML (the HTML is in the key itself)
 PDF_CODE = ("__init__.py", "document.py", "parts.py", "pool.py", "stamp.py", "join.py", "structure.py", "fonts.py",
             "svgs.py",
             *LAYOUT_CODE, "../math.py", "../forkserver_init.py", "../lifeline.py")
