@@ -1,4 +1,4 @@
-"""`dl500 build`: lock the output folder → validate → prepare (once) → each renderer → the report → publish.
+"""`dl500 build`: lock the output folder → validate (forked) beside prepare → each renderer → the report → publish.
 
 Every output is written into a staging set (render.output.OutputSet) that replaces the published set in one rename
 at the end, and only when the build had no error: a failed or killed build leaves the previous outputs as they
@@ -23,7 +23,7 @@ from .prepare import build_meta, prepare
 from .render.output import BuildLocked, OutputSet, lock_output_folder
 from .render.registry import RENDERERS, RenderTarget, renderer
 from .templates import template_dir
-from .validate import validate
+from .validate import validate_beside
 
 
 @dataclass
@@ -67,15 +67,21 @@ def _build_locked(book, load_diags, options: BuildOptions, on_event, on_layout) 
         on_event("done: nothing changed since the last build (inputs fingerprint matches)")
         return BuildResult(0, files=[Path(p) for p in previous["outputs"]])
     on_event("validating")
-    diags = list(load_diags) + validate(book)
+    validation = validate_beside(book)  # a forked process: this one prepares meanwhile
+    prepared, held_events = _prepare_held(book, options)
+    diags = list(load_diags) + validation()
     errors = [d for d in diags if d.severity == ERROR]
     if errors and not options.keep_going:
         return BuildResult(1, diagnostics=errors,
                            notes=[f"dl500 build: {len(errors)} validation error(s); fix them or pass --keep-going"])
+    if isinstance(prepared, Exception):
+        raise prepared
+    for text in held_events:
+        on_event(text)
     outputs = OutputSet(options.out_dir)
     outputs.begin()
     try:
-        result = _render_and_publish(book, diags, options, outputs, on_event, on_layout)
+        result = _render_and_publish(prepared, diags, options, outputs, on_event, on_layout)
     except BaseException:
         outputs.abort()
         raise
@@ -87,9 +93,21 @@ def _build_locked(book, load_diags, options: BuildOptions, on_event, on_layout) 
     return result
 
 
-def _render_and_publish(book, diags, options: BuildOptions, outputs: OutputSet, on_event, on_layout) -> BuildResult:
+def _prepare_held(book, options: BuildOptions) -> tuple:
+    """(Prepared, its progress lines) while validation runs beside it: the lines are shown, and an exception
+    prepare raised (the Prepared's place) is raised, only once validation lets the build go on; a book with
+    validation errors reports those, as when it was validated before anything was prepared."""
+    events: list = []
+    try:
+        return prepare(book, options.langs, cache_folder(book), options.jobs, events.append), events
+    except Exception as e:  # noqa: BLE001 — raised by the caller when validation passes
+        return e, events
+
+
+def _render_and_publish(prepared, diags, options: BuildOptions, outputs: OutputSet, on_event,
+                        on_layout) -> BuildResult:
     """Every output into the staging set, then publish it when rendering had no error (see the module doc)."""
-    prepared = prepare(book, options.langs, cache_folder(book), options.jobs, on_event)
+    book = prepared.book
     target = RenderTarget(outputs.staging, cache_folder(book), on_event, on_layout)
     found, files, laid_out = list(prepared.diagnostics), [], 0
     for fmt in [f for f in RENDERERS if f in options.formats] + ["report"]:

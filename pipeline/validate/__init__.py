@@ -35,6 +35,40 @@ def validate(book, only_files: set | None = None) -> list:
     return out
 
 
+_BESIDE: dict = {}  # the book a forked validation reads: set just before the fork, so nothing is pickled
+
+
+def _validate_forked() -> list:
+    return validate(_BESIDE["book"])
+
+
+def validate_beside(book):
+    """Start validate(book) in a forked copy of this process, so a build prepares on the other core meanwhile;
+    returns a function that waits for the diagnostics (and raises what validate raised). Where there is no fork
+    (Windows), validate runs here, now."""
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        found = validate(book)
+        return lambda: found
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..render.lifeline import die_with_parent  # a killed build leaves no worker behind
+    _BESIDE["book"] = book
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent)
+    try:
+        future = pool.submit(_validate_forked)
+    finally:
+        _BESIDE.pop("book", None)  # the worker was forked by submit: it holds its own copy
+
+    def wait() -> list:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+    return wait
+
+
 # --- a subset of the book, for `dl500 serve` ----------------------------------------------------------------
 
 class _SpanMemo:
