@@ -160,9 +160,11 @@ def toc_with_numbers(folder: Path, numbers: dict) -> Path:
     html = (f'<html lang="zh"><head><style>{css}</style></head><body><nav class="toc"><h1 id="toc">目录</h1>'
             f'<ol>{items}</ol></nav></body></html>')
     data, layout = pdf.write_pdf(html, folder, with_layout=True)
-    stamp = pdf.write_pdf(pdf.stamp_html("zh", layout, 1, lambda t: numbers.get(t, "?")), folder)
+    items = pdf.page_items(layout, 1, lambda t: numbers.get(t, "?"))
+    keys = pdf.template_keys([items])
+    templates = pdf.write_pdf(pdf.templates_html("zh", keys), folder)
     doc = pikepdf.open(io.BytesIO(data))
-    pdf.stamp_pages(doc, 0, stamp)
+    pdf.stamp_pages(doc, templates, keys, [(0, items)], "zh", folder)
     out = folder / "toc.pdf"
     doc.save(out)
     return out

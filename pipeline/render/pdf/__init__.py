@@ -158,8 +158,8 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
     target.on_event(f"pdf {lang} parts: {report['parts']} part(s), {report['laid_out']} laid out, "
                     f"{report['reused']} reused, {report['layout_only']} layout-only, {report['rounds']} round(s), "
-                    f"{report['stamped']} stamped; layout {sum(report['seconds'].values()):.1f} s of CPU in "
-                    f"workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s "
+                    f"{report['stamped']} stamp template document(s) laid out; "
+                    f"layout {sum(report['seconds'].values()):.1f} s of CPU in workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s "
                     f"({report.get('join_peak', 0):.0f} MiB); "
                     f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):

@@ -10,6 +10,7 @@ file (docs/build.md, "The join").
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from .fonts import share_fonts
 from .save import save
@@ -17,10 +18,11 @@ from .stamp import stamp_pages
 from .structure import merge_structure_trees
 
 
-def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: dict | None = None,
-               recto: bool = False) -> bytes:
+def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tuple | None = None,
+               recto: bool = False, lang: str = "zh", root: Path | None = None) -> bytes:
     """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
-    part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position."""
+    part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position.
+    `stamps`: (the templates' PDF, their keys, each part's page items) for stamp.stamp_pages."""
     import pikepdf
     pdf = pikepdf.Pdf.new()
     firsts, placed = {}, []  # placed: (part, its first page) for the structure trees
@@ -36,8 +38,9 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: dict
         _copy_document_info(pdf, placed[0][0])
     merge_structure_trees(pdf, placed)  # tagged parts: one tree, marked-content ids kept unique
     _resolve_far_links(pdf, parts, layout, starts)
-    for name, stamp in (stamps or {}).items():
-        stamp_pages(pdf, firsts[name], stamp)
+    if stamps:
+        templates, keys, items = stamps
+        stamp_pages(pdf, templates, keys, [(firsts[name], its) for (name, _), its in zip(pdfs, items)], lang, root)
     share_fonts(pdf)
     return save(pdf)
 

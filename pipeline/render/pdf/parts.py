@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from .document import UNKNOWN_PAGE, PrintSettings, normalise_bookmark_text, render_edition_html
 from .pool import Task, join_job, peak_mib, run_tasks
-from .stamp import stamp_html
+from .stamp import page_items, template_keys, templates_html
 
 XREF_LINK = re.compile(r'<a class="(xref[^"]*)" href="#([^"]+)"([^>]*)>(.*?)</a>', re.S)
 ANCHOR = re.compile(r'\sid="([^"]+)"')
@@ -154,10 +154,12 @@ class EditionPlan:
     done: dict  # name -> (pdf bytes, layout)
     todo: list
     report: dict
-    waiting: set = dataclasses.field(default_factory=set)  # parts, then stamps, not finished yet
+    waiting: set = dataclasses.field(default_factory=set)  # parts, then the templates, not finished yet
     starts: dict = dataclasses.field(default_factory=dict)
-    stamps: dict = dataclasses.field(default_factory=dict)  # name -> stamp PDF
-    stamp_keys: dict = dataclasses.field(default_factory=dict)
+    items: dict = dataclasses.field(default_factory=dict)  # name -> each page's stamp items (stamp.page_items)
+    template_keys: list = dataclasses.field(default_factory=list)
+    templates_key: str = ""
+    templates: bytes = b""  # the page-number templates' PDF (stamp.templates_html)
     output: bytes = b""
 
 
@@ -233,10 +235,10 @@ def _task_done(build: _Build, task: Task, result) -> list:
         plan.waiting.discard(name)
         return [] if plan.waiting else _after_layout(build, plan)
     if task.kind == "stamp":
-        build.stamps.put(plan.stamp_keys[name], result, {})
-        plan.stamps[name] = result
+        build.stamps.put(plan.templates_key, result, {})
+        plan.templates = result
         plan.waiting.discard(name)
-        return [] if plan.waiting else [_join_task(build, plan)]
+        return [_join_task(build, plan)]
     plan.output, plan.report["join_seconds"], plan.report["join_peak"] = result
     return []
 
@@ -255,25 +257,24 @@ def _part_done(build: _Build, plan: EditionPlan, name: str, result) -> None:
 
 
 def _after_layout(build: _Build, plan: EditionPlan) -> list:
-    """Every part laid out: the start pages follow from the page counts; the stamps not in the cache are the next
-    tasks (or, when all are, the join)."""
+    """Every part laid out: the start pages follow from the page counts, and with them every page's stamp items
+    (stamp.page_items); the page-number templates they need are the next task unless cached, then the join."""
     build.emit({"event": "layout-end", "lang": plan.lang})
     plan.report["stamp_started"] = time.monotonic()
     layout = {n: lay for n, (_, lay) in plan.done.items()}
     plan.starts = compute_starts(plan.parts, layout, build.settings.recto)
     page_of, _ = page_lookup(plan.parts, layout, plan.starts)
-    htmls = {p.name: stamp_html(plan.lang, layout[p.name], plan.starts[p.name], page_of) for p in plan.parts}
-    plan.stamp_keys = {n: _key("stamp\0" + h, build.fonts, build.key_parts) for n, h in htmls.items()}
-    for p in plan.parts:
-        hit = build.stamps.get(plan.stamp_keys[p.name])
-        if hit is not None:
-            plan.stamps[p.name] = hit[0]
-        else:
-            plan.waiting.add(p.name)
-    plan.report["stamped"] = len(plan.waiting)
-    if not plan.waiting:
+    plan.items = {p.name: page_items(layout[p.name], plan.starts[p.name], page_of) for p in plan.parts}
+    plan.template_keys = template_keys(plan.items.values())
+    html = templates_html(plan.lang, plan.template_keys)
+    plan.templates_key = _key("stamp-templates\0" + html, build.fonts, build.key_parts)
+    hit = build.stamps.get(plan.templates_key)
+    plan.report["stamped"] = 0 if hit is not None else 1
+    if hit is not None:
+        plan.templates = hit[0]
         return [_join_task(build, plan)]
-    return [Task("stamp", plan, n, _stamp_job, (htmls[n], str(build.root))) for n in sorted(plan.waiting)]
+    plan.waiting.add("templates")
+    return [Task("stamp", plan, "templates", _stamp_job, (html, str(build.root)))]
 
 
 def _stamp_job(args):
@@ -288,7 +289,8 @@ def _join_task(build: _Build, plan: EditionPlan) -> Task:
     plan.report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
     parts = [Part(p.name, None, p.ids) for p in plan.parts]  # what the join needs of a part: its name and ids
     args = ([(p.name, plan.done[p.name][0]) for p in plan.parts], parts, layout, plan.starts,
-            {p.name: plan.stamps[p.name] for p in plan.parts}, build.settings.recto)  # stamps in page order
+            (plan.templates, plan.template_keys, [plan.items[p.name] for p in plan.parts]), build.settings.recto,
+            plan.lang, str(build.root))
     return Task("join", plan, "", join_job, args)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..lifeline import die_with_parent, forkserver_context
@@ -74,7 +75,7 @@ def peak_mib() -> float:
 def join_job(args):
     """In a worker: the parts joined (pdf.join). Returns (joined PDF bytes, seconds, peak MiB of this process)."""
     from .join import join_parts
-    pdfs, parts, layout, starts, stamps, recto = args
+    pdfs, parts, layout, starts, stamps, recto, lang, root = args
     t0 = time.monotonic()
-    data = join_parts(pdfs, parts, layout, starts, stamps=stamps, recto=recto)
+    data = join_parts(pdfs, parts, layout, starts, stamps=stamps, recto=recto, lang=lang, root=Path(root))
     return data, time.monotonic() - t0, peak_mib()
