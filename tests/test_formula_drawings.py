@@ -186,3 +186,28 @@ def test_drawings_of_another_converter_version_are_not_reused(tmp_path, monkeypa
         assert drawings._load(key) == (b"0 0 m 1 1 l f", {})
         monkeypatch.setattr(svgpath, "VERSION", "svgpath-other")
         assert drawings._load(key) is None
+
+
+def test_mutated_formulas_are_refused_or_drawn_as_weasyprint_draws_them(formula_svgs):
+    """Bytes flipped, cut and inserted at random (seeded): never an exception; whatever is accepted is drawn
+    exactly as WeasyPrint draws it."""
+    import random
+    rng = random.Random(7)
+    alphabet = b' 0123456789.-MLQCZzlqm<>/="#,eE\nabcxyg'
+    accepted = 0
+    for _ in range(300):
+        data = bytearray(rng.choice(formula_svgs))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(data))
+            op = rng.random()
+            if op < 0.4:
+                data[i] = rng.choice(alphabet)
+            elif op < 0.7:
+                del data[i:i + rng.randint(1, 5)]
+            else:
+                data[i:i] = bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 4)))
+        mine = svgpath.formula_operators(bytes(data), 17.3, 11.9)
+        if mine is not None:
+            accepted += 1
+            assert mine == weasyprint_drawing(bytes(data), 17.3, 11.9), bytes(data)
+    assert accepted > 10  # the mutations also hit places that leave a drawable formula
