@@ -153,3 +153,37 @@ def test_merge_refuses_runs_that_disagree_on_a_shared_file(tmp_path):
     merged = merge_indexes(outs)
     assert merged == outs[0] and json.loads((merged / ENTRY).read_text("utf-8"))["languages"].keys() == {"zh", "en"}
     assert (merged / "fragment" / "en_1.pf_fragment").read_text("utf-8") == "en"
+
+
+# --- MathML kept with each formula's cache entry ------------------------------------------------------------
+
+def test_formula_entries_keep_their_mathml_and_a_stale_or_malformed_one_is_made_again(tmp_path):
+    from pipeline.render import math as mathr
+    from pipeline.render.site import MathRenderer
+    cache = mathr.MathCache(tmp_path / "math")
+    formulas = {(r"\frac{a}{b}", False), (r"\sum_i x_i^2", True), (r"\begin{bogus", False)}
+    first = mathr.render_all(formulas, cache, 1)
+    for (tex, display), r in first.items():
+        try:
+            want = mathr.to_mathml(tex, display)
+        except Exception:
+            want = None
+        assert mathr.cached_mathml(cache.get(mathr.formula_key(tex, display))) == want
+    # the site's markup is the same from the entry as from converting the formula again
+    without = {f: {k: v for k, v in r.items() if k != "mathml"} for f, r in first.items()}
+    assert [MathRenderer(first)(t, d) for t, d in sorted(formulas)] == \
+        [MathRenderer(without)(t, d) for t, d in sorted(formulas)]
+    # an older latex2mathml's entry, or one of the wrong shape (the cache is in the working tree): made again
+    (tex, display) = (r"\frac{a}{b}", False)
+    k = mathr.formula_key(tex, display)
+    for bad in ({"version": "latex2mathml 0.0 /0", "mathml": "<math>stale</math>"}, {"version": "x"}, 7,
+                {"version": mathr.mathml_version(), "mathml": ["<math/>"]}):
+        entry = cache.get(k)
+        entry["mathml"] = bad
+        cache.put(k, entry)
+        assert mathr.cached_mathml(cache.get(k)) is mathr.MISSING
+        again = mathr.render_all({(tex, display)}, cache, 1)
+        assert mathr.cached_mathml(again[(tex, display)]) == mathr.to_mathml(tex, display)
+        assert mathr.cached_mathml(cache.get(k)) == mathr.to_mathml(tex, display)
+    # an edited formula is another entry
+    assert mathr.formula_key(r"\frac{a}{c}", False) != k

@@ -133,10 +133,51 @@ class MathCache(ContentCache):
         self.put_json(k, value)
 
 
+MATHML_FORMAT = "1"  # bump when to_mathml's output changes for the same latex2mathml
+
+
+@lru_cache(maxsize=1)
+def mathml_version() -> str:
+    import latex2mathml
+    return f"latex2mathml {getattr(latex2mathml, '__version__', '0')} /{MATHML_FORMAT}"
+
+
+def mathml_entry(tex: str, display: bool) -> dict:
+    """What a formula's cache entry keeps of its MathML (the web edition's math): latex2mathml's output, or None
+    where it raises, with the version that made it."""
+    try:
+        mml = to_mathml(tex, display)
+    except Exception:  # latex2mathml raises many types on bad input
+        mml = None
+    return {"version": mathml_version(), "mathml": mml}
+
+
+MISSING = object()
+
+
+def cached_mathml(entry):
+    """The MathML a formula's cache entry holds (str, or None: latex2mathml cannot convert it), or MISSING when it
+    holds none of this version or of the wrong shape (the cache is in the working tree: a miss, never trusted)."""
+    m = entry.get("mathml") if isinstance(entry, dict) else None
+    if not isinstance(m, dict) or m.get("version") != mathml_version():
+        return MISSING
+    value = m.get("mathml", MISSING)
+    return value if value is None or isinstance(value, str) else MISSING
+
+
 def _render_one(args):
     """Render one formula and record what the renderers cannot draw faithfully, cached together."""
     tex, display = args
-    return {**render_svg(tex, display), "problems": problems(tex)}
+    return {**render_svg(tex, display), "problems": problems(tex), "mathml": mathml_entry(tex, display)}
+
+
+def add_mathml(out: dict, cache: MathCache) -> None:
+    """Entries of `out` (cache hits) without this version's MathML get it, and are stored again: the PDF's SVG
+    is kept as it was, the web edition then converts no formula the cache has seen."""
+    for (tex, display), r in out.items():
+        if cached_mathml(r) is MISSING:
+            r["mathml"] = mathml_entry(tex, display)
+            cache.put(formula_key(tex, display), r)
 
 
 def render_all(formulas: set, cache: MathCache, jobs: int, stats: dict | None = None) -> dict:
@@ -161,4 +202,5 @@ def render_all(formulas: set, cache: MathCache, jobs: int, stats: dict | None = 
         for f, r in zip(todo, results):
             cache.put(formula_key(*f), r)
             out[f] = r
+    add_mathml(out, cache)
     return out

@@ -126,12 +126,10 @@ class MathRenderer:
 
     def _markup(self, tex: str, display: bool) -> str:
         kind = "display" if display else "inline"
-        mml = None
-        try:
-            mml = mathr.to_mathml(tex, display)
-            if mathr.UNKNOWN.search(mml) or mathr.HAN.search(tex):
-                mml = None
-        except Exception:  # latex2mathml raises many types on bad input; the SVG or the TeX stands in
+        mml = mathr.cached_mathml(self.rendered.get((tex, display)))  # prepare keeps it with the formula
+        if mml is mathr.MISSING:
+            mml = mathr.mathml_entry(tex, display)["mathml"]  # None where latex2mathml raises: SVG or TeX instead
+        if mml is not None and (mathr.UNKNOWN.search(mml) or mathr.HAN.search(tex)):
             mml = None
         if mml is not None:
             self.counts["mathml"] += 1
