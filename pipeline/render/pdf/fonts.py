@@ -62,12 +62,12 @@ def _subset_font(path: str, index: int, gids: set) -> bytes | None:
     return data or None
 
 
-def share_fonts(pdf, min_bytes: int = 20_000) -> dict:
-    """Each part embeds its own subset of every CJK font (~100 KB each even for a few glyphs: WeasyPrint keeps
-    glyph ids). Replace them with one embedded copy per font: the original font subset once to the union of the
+def share_fonts(pdf) -> dict:
+    """Each part embeds its own subset of every font (a CJK one ~100 KB even for a few glyphs: WeasyPrint keeps
+    glyph ids). Replace them with one embedded copy per font, Latin ones too (1% of the real book's file): the original font subset once to the union of the
     glyphs every part uses. The parts' font dictionaries (widths, ToUnicode) stay; only the font program is shared.
     Returns {font: (copies replaced, bytes before, bytes after)}."""
-    groups = _font_groups(pdf, min_bytes)
+    groups = _font_groups(pdf)
     if not groups:
         return {}
     files = _font_files()
@@ -114,12 +114,14 @@ def _plain(value):
     return [_plain(v) if isinstance(v, pikepdf.Array) else int(v) for v in value]
 
 
-def _font_groups(pdf, min_bytes: int) -> dict:
-    """PostScript name → ([(descriptor, key, stream, size)], glyph ids used) for every embedded CID font program
-    of at least `min_bytes`, on the pages and in their forms (the stamped page numbers)."""
+def _font_groups(pdf) -> dict:
+    """PostScript name → ([(descriptor, key, stream, size)], glyph ids used) for every embedded CID font program,
+    on the pages and in their forms (the stamped page numbers). A program is read (decompressed, its name table
+    parsed) once per /FontName: WeasyPrint names a font by a hash of its Pango description, the same in every part
+    laid out with the same fonts (the fonts' fingerprint is in every part's key)."""
     import pikepdf
-    from fontTools.ttLib import TTFont
     groups: dict = {}
+    names: dict = {}  # /FontName -> PostScript name, or None where the program is not an sfnt we can read
     seen: set = set()
     forms_seen: set = set()
     for page in pdf.pages:
@@ -134,14 +136,20 @@ def _font_groups(pdf, min_bytes: int) -> dict:
                 continue
             seen.add(ident)
             stream = fd[key]
-            data = stream.read_bytes()
-            if len(data) < min_bytes:
+            label = str(fd.get("/FontName", ""))
+            if label not in names or not label:
+                names[label] = _postscript_name(stream)
+            if names[label] is None:
                 continue
-            try:
-                name = TTFont(io.BytesIO(data), lazy=True)["name"].getDebugName(6)
-            except Exception:  # not an sfnt we can read: leave it as it is
-                continue
-            entry = groups.setdefault(name, ([], set()))
-            entry[0].append((fd, key, stream, len(data)))
+            entry = groups.setdefault(names[label], ([], set()))
+            entry[0].append((fd, key, stream, len(stream.read_raw_bytes())))
             entry[1].update(_used_glyphs(_plain(cid.get("/W") or [])))
     return groups
+
+
+def _postscript_name(stream) -> str | None:
+    from fontTools.ttLib import TTFont
+    try:
+        return TTFont(io.BytesIO(stream.read_bytes()), lazy=True)["name"].getDebugName(6)
+    except Exception:  # not an sfnt we can read: leave it as it is
+        return None
