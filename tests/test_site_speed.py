@@ -163,7 +163,7 @@ def test_formula_entries_keep_their_mathml_and_a_stale_or_malformed_one_is_made_
     cache = mathr.MathCache(tmp_path / "math")
     formulas = {(r"\frac{a}{b}", False), (r"\sum_i x_i^2", True), (r"\begin{bogus", False)}
     first = mathr.render_all(formulas, cache, 1)
-    for (tex, display), r in first.items():
+    for tex, display in first:
         try:
             want = mathr.to_mathml(tex, display)
         except Exception:
@@ -187,3 +187,42 @@ def test_formula_entries_keep_their_mathml_and_a_stale_or_malformed_one_is_made_
         assert mathr.cached_mathml(cache.get(k)) == mathr.to_mathml(tex, display)
     # an edited formula is another entry
     assert mathr.formula_key(r"\frac{a}{c}", False) != k
+
+
+# --- the search index's process, started before the claims stage ---------------------------------------------
+
+def test_early_indexer_makes_the_same_index_and_raises_what_failed(tmp_path):
+    pytest.importorskip("pagefind_bin_extended")
+    from pipeline.render import site_search
+    from pipeline.render.site import pagefind_executable
+    exe = pagefind_executable()
+    early = site_search.EarlyIndexer(tmp_path / "no-words-yet.json")
+    assert early.start(RECORDS, tmp_path / "early", exe, tmp_path / "words.json")() is True
+    early.close()
+    assert not early.process.is_alive()
+    assert site_search.write_search_index(RECORDS, tmp_path / "here", exe, tmp_path / "words2.json")
+    early_files, here = _files(tmp_path / "early" / "pagefind"), _files(tmp_path / "here" / "pagefind")
+    entry = site_search.ENTRY
+    assert early_files.keys() == here.keys() and [k for k in here if k != entry and here[k] != early_files[k]] == []
+    failing = site_search.EarlyIndexer(None)
+    wait = failing.start(RECORDS, tmp_path / "broken", "/bin/false", None)
+    with pytest.raises(RuntimeError, match="pagefind failed"):
+        wait()
+    failing.close()
+    unused = site_search.EarlyIndexer(None)  # the build failed before the pages: it goes at once
+    unused.close()
+    assert not unused.process.is_alive() and unused.process.exitcode == 0
+
+
+def test_a_cold_site_build_sends_its_records_to_the_early_indexer(tmp_path, monkeypatch):
+    pytest.importorskip("pagefind_bin_extended")
+    from pipeline.render import site_search
+    sent = []
+    real = site_search.EarlyIndexer.start
+    monkeypatch.setattr(site_search.EarlyIndexer, "start", lambda self, *a: sent.append(len(a[0])) or real(self, *a))
+    root = copy_fixture("minimal", tmp_path / "book")
+    site = build_site(root, extra=["--no-claims"])
+    assert sent and sent[0] > 0 and (site / "pagefind" / "pagefind.js").is_file()
+    patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数。补一句。")
+    build_site(root, extra=["--no-claims"])  # not cold: the index is made (or kept) the usual way
+    assert len(sent) == 1

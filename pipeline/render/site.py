@@ -34,7 +34,7 @@ from .output import atomic_write
 from .site_common import SITE_LABELS, _questions, _walk, site_labels  # noqa: F401  (re-exported)
 from .site_claims import claims_key, mark_claims, read_claim_states
 from .site_pages import page_labels, start_git_last_changed, write_bilingual_pages, write_question_pages
-from .site_search import start_search_index, tidy_text
+from .site_search import start_search_index, tidy_text, words_cache_path
 from .quiz import write_quiz
 
 TEMPLATES = template_dir() / "site"
@@ -351,10 +351,11 @@ class SiteBuilder:
         self.changed: dict = {}  # source file → the day it last changed (git), for the question pages
         self.stats = {"questions_rendered": 0, "pages_written": 0}
         self.assets_done: dict = {}  # math, figure and image files written by this builder (see _write_assets)
-        self.words_cache = book.root.parent / ".dl500-cache" / "render" / "search-words.json"
+        self.words_cache = words_cache_path(book)
         # The build sets it: questions, one language's pages and the search index are made in forked processes
         # (never in serve, whose threads a fork would copy mid-work).
         self.fork_workers = False
+        self.early_indexer = None  # site_search.EarlyIndexer the build started before the claims stage
         # A folder this builder made itself (the build's private staging set, published as a whole by one rename)
         # needs no write-to-temporary-and-rename per file, nor a look at what is there: on this file system that
         # was ~0.7 ms of 4,400 files. The preview's folder, which a browser reads while it changes, keeps both.
@@ -650,7 +651,7 @@ class SiteBuilder:
         written = []
         # every question is rendered now, so the search records are known: the index is made while pages are written
         index_done = start_search_index(self.search_records(), self.out, pagefind_executable(),
-                                        self.words_cache, self.fork_workers) if self._search else None
+                                        self.words_cache, self.fork_workers, self.early_indexer) if self._search else None
         self.changed = changed()
         langs = list(self.langs)
         other = forked(self, "write_language", langs.pop(0)) if self.fork_workers and len(langs) > 1 else None
@@ -930,7 +931,8 @@ def write_search_index(records: list, site: Path, words_cache: Path | None = Non
     return write_index(records, site, pagefind_executable(), words_cache)
 
 
-def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder=None, claim_states=None, fork=True):
+def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder=None, claim_states=None, fork=True,
+               early_indexer=None):
     """Write the web edition under out_dir; returns the files written (unchanged files are not rewritten).
     `claim_states` (site_claims.claims_for_site) default to what the claim cache holds now."""
     out_dir = Path(out_dir)
@@ -941,5 +943,6 @@ def write_site(prepared, langs, out_dir, claims_paths=None, search=True, builder
         builder.fresh = not out_dir.exists()  # the build's staging folder: nobody reads it before it is published
         import multiprocessing
         builder.fork_workers = fork and "fork" in multiprocessing.get_all_start_methods()  # not on Windows
+        builder.early_indexer = early_indexer if builder.fork_workers else None
     builder.write_all(search=search)
     return [out_dir / "index.html"]
