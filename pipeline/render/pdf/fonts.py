@@ -57,7 +57,10 @@ def _subset_font(path: str, index: int, gids: set) -> bytes | None:
     spec.flags = (hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED
                   | hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.NO_HINTING | hb.SubsetFlags.NOTDEF_OUTLINE)
     spec.sets(hb.SubsetInputSets.DROP_TABLE_TAG).update(int.from_bytes(t.encode(), "big") for t in DROPPED_TABLES)
-    out = hb.subset(face, spec)
+    try:
+        out = hb.subset(face, spec)
+    except RuntimeError:  # HarfBuzz could not subset it: the parts keep their own programs
+        return None
     data = bytes(out.blob.data) if out is not None else b""
     return data or None
 
