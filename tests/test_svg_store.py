@@ -56,3 +56,13 @@ def test_contributor_html_keeps_a_stored_svg_only_in_the_pdf_and_only_by_hash():
     assert SCHEME not in sanitize_fragment(bad, "pdf")
     for target in ("html", "epub"):
         assert SCHEME not in sanitize_fragment(good, target)
+
+
+def test_a_file_altered_after_it_was_checked_is_never_drawn(tmp_path):
+    """A stored SVG read and checked once is given again from memory: what its name promises, never what the file
+    has become since."""
+    SvgStore(tmp_path).src(SVG)
+    key = hashlib.sha256(SVG.encode()).hexdigest()
+    assert fetch(SCHEME + key, tmp_path) == SVG.encode()
+    (tmp_path / f"{key}.svg").write_text("<svg>something else</svg>")
+    assert fetch(SCHEME + key, tmp_path) == SVG.encode()

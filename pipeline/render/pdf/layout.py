@@ -14,10 +14,14 @@ def book_url_fetcher(root: Path, svgs: Path | None = None):
 
     from .svgs import SCHEME, fetch
 
+    from email.message import EmailMessage
+    svg_headers = EmailMessage()  # built once: WeasyPrint turns a dict into an EmailMessage on every response
+    svg_headers["Content-Type"] = "image/svg+xml"
+
     class BookURLFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith(SCHEME) and svgs is not None:
-                return URLFetcherResponse(url, fetch(url, svgs), {"Content-Type": "image/svg+xml"})
+                return URLFetcherResponse(url, fetch(url, svgs), svg_headers)
             if url.startswith("file://"):
                 p = Path(unquote(url[7:].split("?")[0])).resolve()
                 if not p.is_relative_to(root):

@@ -41,12 +41,28 @@ class SvgStore:
         return self.known[svg]
 
 
+# (folder, sha256) -> bytes already read and checked in this process (a formula is fetched twice: once by WeasyPrint, once by
+# the direct drawing in pdf.drawings), up to MEMO_BYTES
+_verified: dict = {}
+_memo_size = [0]
+MEMO_BYTES = 64 * 1024 * 1024
+
+
 def fetch(url: str, folder: Path) -> bytes:
-    """The SVG that `url` (dl500-svg:<sha256>) names, or ValueError."""
+    """The SVG that `url` (dl500-svg:<sha256>) names, or ValueError. What was read and checked once in this
+    process is given again without reading (its name is its content's hash)."""
     key = url[len(SCHEME):]
     if not KEY.fullmatch(key):
         raise ValueError(f"dl500: not a stored SVG: {url[:80]}")
+    hit = _verified.get((str(folder), key))
+    if hit is not None:
+        return hit
     data = read_small_file(Path(folder) / f"{key}.svg")
     if data is None or hashlib.sha256(data).hexdigest() != key:
         raise ValueError(f"dl500: the stored SVG {key[:12]}… is missing or altered ({folder})")
+    if _memo_size[0] + len(data) > MEMO_BYTES:
+        _verified.clear()
+        _memo_size[0] = 0
+    _verified[(str(folder), key)] = data
+    _memo_size[0] += len(data)
     return data
