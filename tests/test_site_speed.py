@@ -226,3 +226,48 @@ def test_a_cold_site_build_sends_its_records_to_the_early_indexer(tmp_path, monk
     patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数。补一句。")
     build_site(root, extra=["--no-claims"])  # not cold: the index is made (or kept) the usual way
     assert len(sent) == 1
+
+
+# --- highlighted code kept in the content cache --------------------------------------------------------------
+
+def test_highlighted_code_comes_from_the_cache_and_a_bad_entry_is_a_miss(tmp_path):
+    from pipeline.cache import ContentCache
+    from pipeline.render.html import code_blocks, highlight_all, highlighted
+    fragment = ('<pre class="python run"><code>print(&quot;a&lt;b&quot;)</code></pre>'
+                '<pre class="output"><code>a&lt;b</code></pre><pre class="python setup"><code>x = 1</code></pre>'
+                '<pre class=""><code>plain text</code></pre>')
+    blocks = code_blocks(fragment)
+    assert blocks == {('print("a<b")', "python"), ("plain text", "")}  # outputs and setup are not highlighted
+    cache = ContentCache(tmp_path / "highlight", suffix=".html")
+    first = highlight_all(blocks, cache)
+    assert first == {b: highlighted(*b) for b in blocks}
+    entries = sorted(cache.folder.iterdir())
+    assert len(entries) == 2
+    # a hit is read back, not highlighted again; an entry that is not text, or not a plain file, is a miss
+    entries[0].write_bytes(b"\xff\xfe not utf-8")
+    entries[1].unlink()
+    os.mkfifo(entries[1])
+    assert highlight_all(blocks, cache) == first
+    assert entries[0].read_text("utf-8") in first.values()
+    # an edit of the code is another entry
+    highlight_all({('print("a>b")', "python")}, cache)
+    assert len(list(cache.folder.iterdir())) == 3
+
+
+def test_the_site_is_the_same_with_highlighting_from_the_cache(tmp_path, monkeypatch):
+    from pipeline import prepare as prep
+    cached = _files(build_site(copy_fixture("minimal", tmp_path / "a" / "book"), extra=["--no-claims"]))
+    again = _files(build_site(_with_cache_of(tmp_path / "a" / "book", tmp_path / "c" / "book"),
+                              extra=["--no-claims"]))
+    monkeypatch.setattr(prep, "highlight_code", lambda *a: {})  # every block highlighted while finishing
+    fresh = _files(build_site(copy_fixture("minimal", tmp_path / "b" / "book"), extra=["--no-claims"]))
+    for other in (again, fresh):
+        assert cached.keys() == other.keys()
+        assert [k for k in cached if cached[k] != other[k] and not k.startswith("pagefind/")] == []
+    assert any('class="highlight' in v.decode("utf-8", "replace") for k, v in cached.items() if k.endswith(".html"))
+
+
+def _with_cache_of(src_root: Path, dest_root: Path) -> Path:
+    root = copy_fixture("minimal", dest_root)
+    shutil.copytree(src_root / ".dl500-cache" / "render" / "highlight", root / ".dl500-cache" / "render" / "highlight")
+    return root

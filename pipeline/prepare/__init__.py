@@ -43,6 +43,7 @@ class Prepared:
     chapter_of: MappingProxyType  # id → the chapter file that holds it (EPUB links)
     diagnostics: tuple = ()
     stats: dict = field(default_factory=dict, compare=False)
+    code: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))  # (code, language) → highlighted
 
     def edition(self, lang: str, ctx: RenderContext, heading_shift: int = 3, reuse=None, bodies=True,
                 only=None) -> Edition:
@@ -72,7 +73,17 @@ def prepare(book, langs, cache_dir: Path, jobs: int, on_event=lambda text: None)
     frozen = MappingProxyType
     return Prepared(book, tuple(langs), frozen(texts), frozen(fragments), frozen(rendered), frozen(figures),
                     frozen(static), frozen(meta), frozen(reference_index(book, parsed_body)),
-                    frozen(chapter_files(book)), tuple(diags), stats)
+                    frozen(chapter_files(book)), tuple(diags), stats, frozen(highlight_code(fragments, cache_dir)))
+
+
+def highlight_code(fragments: dict, cache_dir: Path) -> dict:
+    """Every code block of `fragments`, highlighted once and kept in the content cache (render/highlight)."""
+    from ..cache import ContentCache
+    from ..render.html import code_blocks, highlight_all
+    blocks = set()
+    for title, body in fragments.values():
+        blocks |= code_blocks(title + body)
+    return highlight_all(blocks, ContentCache(cache_dir / "highlight", suffix=".html"))
 
 
 def reprepare(prepared: Prepared, changed: dict, cache_dir: Path) -> Prepared:
@@ -101,7 +112,8 @@ def reprepare(prepared: Prepared, changed: dict, cache_dir: Path) -> Prepared:
         prepared, book=book, texts=frozen({**prepared.texts, **shown}), fragments=frozen(fragments),
         math=frozen(rendered), figures=frozen({**prepared.figures, **drawn}),
         images=frozen({**prepared.images, **static}), ids=frozen(reference_index(book, memo_body)),
-        diagnostics=tuple(diags), stats=stats)
+        diagnostics=tuple(diags), stats=stats,
+        code=frozen({**prepared.code, **highlight_code({k: fragments[k] for k in shown}, cache_dir)}))
 
 
 def build_meta(book) -> dict:

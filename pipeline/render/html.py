@@ -49,6 +49,7 @@ class RenderContext:
     current_chapter_file: str = ""
     math_html: object = None  # "html" target: callable (tex, display) -> markup; the site chooses MathML or SVG
     svg_src: object = None  # callable (svg text) -> the src of an <img> showing it; None: a data: URI
+    code: object = field(default_factory=dict)  # (code, language) -> highlighted(); prepare's, read from the cache
 
 
 def xref_text(ctx: RenderContext, target: str) -> str | None:
@@ -126,7 +127,8 @@ def _code(m, ctx: RenderContext) -> str:
         label = labels(ctx.lang)["output"]
         return (f'<div class="code-output"><span class="output-label">{label}</span>'
                 f'<pre class="output"><code>{htmllib.escape(code)}</code></pre></div>')
-    body = highlighted(code, classes[0] if classes else "")
+    lang = classes[0] if classes else ""
+    body = ctx.code.get((code, lang)) or highlighted(code, lang)
     if ctx.target == "pdf":
         body = code_lines(body)
     extra = " runnable" if "run" in classes else ""
@@ -141,6 +143,32 @@ def highlighted(code: str, lang: str) -> str:
     except ClassNotFound:
         lexer = TextLexer()
     return highlight(code, lexer, HtmlFormatter(nowrap=True))
+
+
+def code_blocks(fragment: str) -> set:
+    """(code, language) of every block of pandoc's fragment that _code highlights."""
+    out = set()
+    for m in PRE.finditer(fragment):
+        classes = m.group(1).split()
+        if "setup" not in classes and "output" not in classes:
+            out.add((htmllib.unescape(m.group(3)), classes[0] if classes else ""))
+    return out
+
+
+def highlight_all(blocks: set, cache) -> dict:
+    """(code, language) → highlighted() of each block, kept in the content cache (`cache`, a ContentCache keyed
+    by Pygments' version, the language and the code): a hit reads one file instead of running the lexer and the
+    formatter. What the cache holds goes through the sanitizer with the rest of the fragment."""
+    import pygments
+    out = {}
+    for code, lang in sorted(blocks):
+        k = cache.key(f"pygments {pygments.__version__}", "html nowrap", lang, code)
+        html = cache.get_text(k)
+        if html is None:
+            html = highlighted(code, lang)
+            cache.put_text(k, html)
+        out[(code, lang)] = html
+    return out
 
 
 def code_lines(highlighted: str) -> str:

@@ -457,7 +457,7 @@ class SiteBuilder:
         for (folder, url) in self.inputs.images:
             images[(folder, url)] = f"{ROOT}img/{folder}/{url}"
         return RenderContext(lang, "html", {k: v[:2] for k, v in self.inputs.ids.items()}, {}, math={},
-                             figures={}, images=images, math_html=self.math)
+                             figures={}, images=images, math_html=self.math, code=self.inputs.code)
 
     def _question(self, ref, lang: str, page=None) -> tuple:
         """(input key, html, search record) of one question in one language, from its Edition value; rendered
