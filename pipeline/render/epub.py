@@ -184,7 +184,7 @@ def render(prepared, options, target):
     out = Rendered()
     for lang in options.langs:
         target.on_event(f"epub {lang}")
-        ctx = RenderContext(lang, "epub", dict(prepared.ids), dict(prepared.chapter_of))
+        ctx = RenderContext(lang, "epub", dict(prepared.ids), dict(prepared.chapter_of), code=prepared.code)
         images = {}
         for (folder, url), svg in prepared.figures.items():
             ctx.images[(folder, url)] = image_href(folder, url)

@@ -51,7 +51,8 @@ def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Ren
     from .svgs import SvgStore
     ctx = RenderContext(lang, "pdf", dict(prepared.ids), dict(prepared.chapter_of), math=dict(prepared.math),
                         svg_src=SvgStore(svg_folder(target.cache_dir)).src,
-                        figures=dict(prepared.figures), images={k: p.as_uri() for k, p in prepared.images.items()})
+                        figures=dict(prepared.figures), images={k: p.as_uri() for k, p in prepared.images.items()},
+                        code=prepared.code)  # highlighted once by prepare (cached by content)
     edition = prepared.edition(lang, ctx)
     meta = dict(prepared.meta, pg_digits=page_digits_hint(book, lang, target.cache_dir))
     html = normalise_bookmark_text(render_edition_html(book, edition, meta, recto=options.recto_chapters))
