@@ -139,8 +139,8 @@ def copy_real_book(dest: Path) -> None:
     if (REPO / "checks").is_dir():
         shutil.copytree(REPO / "checks", dest / "checks", ignore=shutil.ignore_patterns("__pycache__"))
     # every cache a PDF or EPUB build leaves (the site's own state, SITE_STATE, is never copied)
-    for sub in ("render/pandoc", "render/typeset", "render/math", "render/figures", "render/pdf-parts/svg", "claims",
-                "claims-run.json", "validate", "status-history", "frontmatter.json"):
+    for sub in ("render/pandoc", "render/typeset", "render/math", "render/figures", "render/highlight",
+                "render/pdf-parts/svg", "claims", "claims-run.json", "validate", "status-history", "frontmatter.json"):
         src = REPO / ".dl500-cache" / sub
         if src.is_dir():
             shutil.copytree(src, dest / ".dl500-cache" / sub)
