@@ -115,7 +115,7 @@ def test_a_symlink_to_a_real_file_is_not_believed(tmp_path):
 
 def test_prune_removes_the_least_recently_used_first_and_keeps_the_cap(tmp_path):
     cache = ContentCache(tmp_path / "ns", suffix=".bin")
-    t0 = time.time() - 1000
+    t0 = time.time() - 3 * 3600  # a hit marks an entry used again when its mark is over an hour old
     for i in range(10):
         cache.put_bytes(f"e{i}", bytes(1000))
         os.utime(cache.path(f"e{i}"), (t0 + i, t0 + i))
@@ -123,6 +123,16 @@ def test_prune_removes_the_least_recently_used_first_and_keeps_the_cap(tmp_path)
     freed = cache.prune(5000)
     assert (freed.files, freed.bytes) == (5, 5000)
     assert sorted(p.name for p, _, _ in cache.entries()) == ["e0.bin", "e6.bin", "e7.bin", "e8.bin", "e9.bin"]
+
+
+def test_a_hit_on_an_entry_used_within_the_hour_writes_nothing(tmp_path):
+    """A build reads thousands of entries: marking each one used again on every hit was a write per read."""
+    cache = ContentCache(tmp_path / "ns", suffix=".bin")
+    cache.put_bytes("e", b"x")
+    recent = time.time() - 60
+    os.utime(cache.path("e"), (recent, recent))
+    assert cache.get_bytes("e") == b"x"
+    assert cache.path("e").stat().st_mtime == recent
 
 
 def test_writes_keep_a_namespace_near_its_cap(tmp_path):
