@@ -34,3 +34,11 @@ def forkserver_context():
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["pipeline.render.forkserver_init", "weasyprint", "pipeline.render.pdf.layout"])
     return ctx
+
+
+def start_forkserver() -> None:
+    """Start the forkserver now: it imports WeasyPrint (~0.5 s) on another core while the build assembles the
+    editions, so the first layout worker starts in milliseconds."""
+    forkserver_context()
+    from multiprocessing import forkserver
+    forkserver.ensure_running()

@@ -35,6 +35,9 @@ class PdfJob:
 def render(prepared, options, target: RenderTarget) -> Rendered:
     """Both editions' PDFs into the staging folder; an edition whose HTML is unchanged is carried over."""
     out = Rendered()
+    if options.pdf_layout != "single" and options.jobs > 1:
+        from ..lifeline import start_forkserver
+        start_forkserver()
     jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, options, target, out))]
     if jobs:
         _lay_out(jobs, prepared.book, options, target, out)
