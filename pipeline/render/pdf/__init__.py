@@ -2,8 +2,9 @@
 numbers stamped afterwards (docs/build.md says why and how).
 
 The package: document (the print HTML and its page-number placeholders), layout (WeasyPrint), parts (the parts
-and their pool of workers), stamp (page numbers), join (pypdf), structure (the tagged tree), fonts (one copy of
-each font), drawings (each formula drawn once)."""
+and their tasks), pool (one pool of workers for them), stamp (page numbers from templates), join (pikepdf),
+structure (the tagged tree), fonts (one copy of each font), drawings (each formula drawn once), svgpath (ziamath's
+SVG drawn directly), lean (plain spans folded away), svgs (formulas stored by hash), save."""
 
 from __future__ import annotations
 
