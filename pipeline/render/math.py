@@ -87,7 +87,8 @@ def dedupe_symbol_ids(svg: str) -> str:
         seen.add(sid)
         return m.group(0)
 
-    return re.sub(r'<symbol id="([^"]+)".*?</symbol>', keep, svg, flags=re.S)
+    # a self-closing <symbol …/> is one element too: `.*?</symbol>` alone would run on to the next one's end
+    return re.sub(r'<symbol id="([^"]+)"(?:[^>]*/>|.*?</symbol>)', keep, svg, flags=re.S)
 
 
 def svg_img(r: dict, display: bool, tex: str, src: str | None = None) -> str:
