@@ -39,11 +39,11 @@ def render(prepared, options, target: RenderTarget) -> Rendered:
     if options.pdf_layout != "single" and options.jobs > 1:
         from ..lifeline import start_forkserver
         start_forkserver()
-    jobs = [job for lang in options.langs if (job := _job_if_changed(prepared, lang, options, target, out))]
-    if jobs:
-        _lay_out(jobs, prepared.book, options, target, out)
-        for job in jobs:
-            _widen_if_outgrown(job, prepared.book, options, target, out)
+    # Lazily: in parts, the first edition's layouts start while the next edition is assembled.
+    pending = (job for lang in options.langs if (job := _job_if_changed(prepared, lang, options, target, out)))
+    jobs = _lay_out(pending, prepared.book, options, target, out)
+    for job in jobs:
+        _widen_if_outgrown(job, prepared.book, options, target, out)
     out.files = [target.staging / lang / "dl500.pdf" for lang in options.langs]
     out.laid_out = len(jobs)
     return out
@@ -69,11 +69,14 @@ def _job_if_changed(prepared, lang: str, options, target: RenderTarget, out: Ren
     return PdfJob(path, key, html, edition, meta)
 
 
-def _lay_out(jobs: list, book, options, target: RenderTarget, out: Rendered) -> None:
-    if options.pdf_layout == "single":
+def _lay_out(jobs, book, options, target: RenderTarget, out: Rendered) -> list:
+    """Lay out the editions `jobs` yields (an iterable); returns the jobs laid out."""
+    if options.pdf_layout != "single":
+        return write_pdfs_in_parts(jobs, book, options, target, out.diagnostics)
+    jobs = list(jobs)
+    if jobs:
         write_single_document_pdfs(jobs, book, options.jobs, target, options.pdf_tags)
-    else:
-        write_pdfs_in_parts(jobs, book, options, target, out.diagnostics)
+    return jobs
 
 
 def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Rendered) -> None:
@@ -139,22 +142,30 @@ def write_single_document_pdfs(jobs: list, book, workers: int, target: RenderTar
         mark_written(job.target, job.key, target.cache_dir)
 
 
-def write_pdfs_in_parts(jobs: list, book, options, target: RenderTarget, diagnostics: list) -> None:
-    """The editions laid out per chapter, all parts in one pool of `workers` processes (longest first), then each
-    joined; reports parts reused and peak memory. Layout events go to `target.on_layout`."""
+def write_pdfs_in_parts(jobs, book, options, target: RenderTarget, diagnostics: list) -> list:
+    """The editions `jobs` yields laid out per chapter, all parts in one pool of `workers` processes (longest
+    first), then each joined; reports parts reused and peak memory. Layout events go to `target.on_layout`. An
+    edition is planned (and `jobs` asked for the next one) once the earlier editions' first tasks are running.
+    Returns the jobs laid out."""
     from .parts import build_pdfs_in_parts
     workers = options.jobs
     settings = PrintSettings(options.recto_chapters, options.pdf_tags, options.pdf_part_limit_mib)
-    langs = " and ".join(j.edition.lang for j in jobs)
-    target.on_event(f"pdf {langs}: laying out in parts with WeasyPrint ({workers} process(es))")
-    # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
-    requests = [(book, j.edition, j.meta, {}) for j in jobs]
-    datas = build_pdfs_in_parts(requests, book.root, target.cache_dir, workers,
+    laid: list = []  # (job, request), as they come
+
+    def requests():
+        for job in jobs:
+            target.on_event(f"pdf {job.edition.lang}: laying out in parts with WeasyPrint ({workers} process(es))")
+            # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
+            laid.append((job, (book, job.edition, job.meta, {})))
+            yield laid[-1][1]
+
+    datas = build_pdfs_in_parts(requests(), book.root, target.cache_dir, workers,
                                 (weasyprint_version(), layout_code_version()), target.on_layout, settings)
-    for job, (_, _, _, report), data in zip(jobs, requests, datas):
+    for (job, (_, _, _, report)), data in zip(laid, datas):
         atomic_write(job.target, data)
         mark_written(job.target, job.key, target.cache_dir)
         report_parts(job.edition.lang, report, data, target, diagnostics, settings.part_limit_mib)
+    return [job for job, _ in laid]
 
 
 def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, diagnostics: list,

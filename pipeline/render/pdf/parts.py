@@ -196,26 +196,30 @@ class _Build:
     emit: object
 
 
-def build_pdfs_in_parts(requests: list, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
+def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
                         on_event=None, settings: PrintSettings | None = None) -> list:
-    """[(book, edition, meta, report)] → the joined PDF of each edition. Every part of every edition is laid out
-    (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are done its
-    page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). `report` gets
-    the figures of that edition's build. `on_event(dict)` hears of the layout as it goes (layout-start per
-    edition, part per part laid out, layout-end per edition); it must not block."""
+    """[(book, edition, meta, report)] (any iterable) → the joined PDF of each edition. Every part of every edition
+    is laid out (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are
+    done its page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). An
+    edition is planned while the earlier ones' first tasks run. `report` gets the figures of that edition's build.
+    `on_event(dict)` hears of the layout as it goes (layout-start per edition, part per part laid out, layout-end
+    per edition); it must not block."""
     folder = cache_dir / "pdf-parts"
     settings = settings or PrintSettings()
     key_parts = (settings.tags, *key_parts)  # a tagged part is another part
     build = _Build(root, folder, fonts_fingerprint(), key_parts, jobs, settings, PartCache(folder / "parts"),
                    PartCache(folder / "stamps"), on_event or (lambda event: None))
-    plans = [plan_edition(book, edition, meta, build.parts, build.fonts, key_parts, report, settings.recto)
-             for book, edition, meta, report in requests]
-    first = []
-    for plan in plans:
+    plans: list = []
+
+    def first_tasks(request) -> list:
+        book, edition, meta, report = request
+        plan = plan_edition(book, edition, meta, build.parts, build.fonts, key_parts, report, settings.recto)
+        plans.append(plan)
         build.emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
                     "pages": sum(lay.get("pages", 0) for _, lay in plan.done.values())})
-        first += [_layout_task(build, plan, name) for name in plan.todo] or _after_layout(build, plan)
-    run_tasks(first, jobs, lambda task, result: _task_done(build, task, result))
+        return [_layout_task(build, plan, name) for name in plan.todo] or _after_layout(build, plan)
+
+    run_tasks((first_tasks(r) for r in requests), jobs, lambda task, result: _task_done(build, task, result))
     for plan in plans:
         _write_report(folder, plan)
     return [plan.output for plan in plans]

@@ -35,25 +35,34 @@ class Task:
 PRIORITY = {"join": 0, "stamp": 1, "layout": 2}
 
 
-def run_tasks(first: list, jobs: int, on_done) -> None:
-    """Run `first` and whatever `on_done(task, result)` returns (new tasks that became ready), `jobs` at a time.
+def run_tasks(batches, jobs: int, on_done) -> None:
+    """Run the tasks of every batch `batches` yields, and whatever `on_done(task, result)` returns (new tasks that
+    became ready), `jobs` at a time. The next batch is asked for as soon as the tasks ready so far are handed out,
+    so making it (an edition's plan) overlaps the workers' layouts.
 
-    With jobs ≤ 1 everything runs in this process, in the same order (the single-process path and its tests)."""
-    ready = list(first)
+    With jobs ≤ 1 everything runs in this process, all batches first, in the same order (the single-process path
+    and its tests)."""
     if jobs <= 1:
+        ready = [task for batch in batches for task in batch]
         while ready:
             task = _take(ready)
             ready += on_done(task, task.fn(task.args)) or []
         return
+    batches = iter(batches)
     # forkserver with WeasyPrint preloaded: each task gets a fresh process (its own peak RSS, memory given back)
     # that starts in milliseconds instead of re-importing WeasyPrint. Server and workers die with the build.
     with ProcessPoolExecutor(max_workers=jobs, mp_context=forkserver_context(), max_tasks_per_child=1,
                              initializer=die_with_parent) as ex:
-        running: dict = {}
-        while ready or running:
+        ready, running, more = [], {}, True
+        while ready or running or more:
             while ready and len(running) < jobs:
                 task = _take(ready)
                 running[ex.submit(task.fn, task.args)] = task
+            if more:
+                batch = next(batches, None)
+                more = batch is not None
+                ready += batch or []
+                continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in done:
                 task = running.pop(f)
