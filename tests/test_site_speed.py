@@ -271,3 +271,59 @@ def _with_cache_of(src_root: Path, dest_root: Path) -> Path:
     root = copy_fixture("minimal", dest_root)
     shutil.copytree(src_root / ".dl500-cache" / "render" / "highlight", root / ".dl500-cache" / "render" / "highlight")
     return root
+
+
+# --- the claim states kept once the claims run was replayed ------------------------------------------------------
+
+def _claims_replayed(root):
+    from pipeline.load import load_book
+    from pipeline.render.site_claims import run_claims_stage
+    book, _ = load_book(root / "source")
+    run_claims_stage(book)  # runs and remembers
+    assert run_claims_stage(book)[2]  # replayed
+    return book
+
+
+def test_claim_states_are_read_once_per_input_and_cache_state(tmp_path, monkeypatch):
+    from pipeline.render import site_claims
+    root = copy_fixture("minimal", tmp_path / "book")
+    book = _claims_replayed(root)
+    fresh = site_claims.read_claim_states(book)
+    assert "passed" in {st.state for sts in fresh.values() for st in sts}
+    assert site_claims.remembered_claim_states(book) == fresh
+    calls = []
+    real = site_claims.read_claim_states
+    monkeypatch.setattr(site_claims, "read_claim_states", lambda b: calls.append(1) or real(b))
+    assert site_claims.remembered_claim_states(book) == fresh and calls == []  # one file read
+    # an entry written into the claim cache (another run's result) changes the key: read again
+    (root / ".dl500-cache" / "claims" / "b-new-result.json").write_text("{}", "utf-8")
+    assert site_claims.remembered_claim_states(book) == fresh and calls == [1]
+    assert site_claims.remembered_claim_states(book) == fresh and calls == [1]
+    # an entry of the wrong shape, or a state no mark knows, is a miss (read again, never shown)
+    k = site_claims.claim_states_key(book)
+    entry = root / ".dl500-cache" / "claim-states" / f"{k}.json"
+    good = json.loads(entry.read_text("utf-8"))
+    bogus = [[q, lang, [[*st[:1], "owned", *st[2:]] for st in sts]] for q, lang, sts in good]
+    for bad in (bogus, {"a": 1}, [["q", "zh", [["x"]]]], "abc", None):
+        entry.write_text(json.dumps(bad), "utf-8")
+        assert site_claims.remembered_claim_states(book) == fresh
+    assert len(calls) == 6
+
+
+def test_claim_states_are_not_kept_when_the_run_was_not_replayed(tmp_path, monkeypatch):
+    """An edited claim misses the run memo: the states come from the claim cache itself, and the page says failed."""
+    from pipeline.render import site_claims
+    root = copy_fixture("minimal", tmp_path / "book")
+    mark = 'data-check="act.sigmoid_grad_at_0" data-state="{}"'
+    build_site(root)
+    kept = []
+    real = site_claims.remembered_claim_states
+    monkeypatch.setattr(site_claims, "remembered_claim_states", lambda b: kept.append(1) or real(b))
+    _forget_site(root)
+    site = build_site(root)  # replayed: the states are kept
+    assert kept and mark.format("passed") in (site / "en" / "basics" / "index.html").read_text("utf-8")
+    monkeypatch.setattr(site_claims, "remembered_claim_states", lambda b: pytest.fail("states kept from a miss"))
+    for lang in ("zh", "en"):
+        patch_file(root, f"source/ch01/sigmoid-grad.{lang}.md", "[0.25]", "[0.75]")
+    site = build_site(root)
+    assert mark.format("failed") in (site / "en" / "basics" / "index.html").read_text("utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 
 PASSED, FAILED, CUDA_ONLY, NOT_RUN = "passed", "failed", "cuda-only", "not-run"
 
@@ -48,26 +48,79 @@ def claims_for_site(book, run: bool = True, jobs: int = 0, quiet: bool = True) -
     that fails is a warning of the build (the page shows it as failed), never a reason to publish nothing."""
     if not run:
         return SiteClaims(read_claim_states(book), [], "claims: not run (--no-claims); marks say \"not run yet\"")
-    diags, summary = run_claims_stage(book, jobs, quiet)
+    diags, summary, replayed = run_claims_stage(book, jobs, quiet)
     from ..diagnostics import ERROR, NOTE, WARNING
     shown = [replace(d, severity=WARNING) if d.severity == ERROR else d for d in diags if d.severity != NOTE]
-    return SiteClaims(read_claim_states(book), shown, summary)
+    return SiteClaims(remembered_claim_states(book) if replayed else read_claim_states(book), shown, summary)
 
 
 def run_claims_stage(book, jobs: int = 0, quiet: bool = True) -> tuple:
-    """(diagnostics, summary line) of `dl500 claims` on `book`: replayed from the run memo when no input changed,
-    else run (contributor code in the sandbox; without bubblewrap with the DL721 warning) and remembered."""
+    """(diagnostics, summary line, replayed) of `dl500 claims` on `book`: replayed from the run memo when no input
+    changed, else run (contributor code in the sandbox; without bubblewrap with the DL721 warning) and remembered."""
     from ..claims import gpu_present, run_claims
     from ..claims.memo import remember, replay
     from ..diagnostics import Diagnostic, has_errors
     options = {**MEMO_OPTIONS, "gpu": gpu_present()}
     hit = replay(book.root, options)
     if hit is not None:
-        return [Diagnostic(**d) for d in hit[0]], hit[1]
+        return [Diagnostic(**d) for d in hit[0]], hit[1], True
     result = run_claims(book, device="all", jobs=jobs, quiet=quiet, write_record=False)
     if not has_errors(result.diagnostics):  # as `dl500 claims`: a failure may depend on the machine, re-run it
         remember(book.root, book.checks_dir, options, result.diagnostics, result)
-    return result.diagnostics, result.summary().split("\n")[0]
+    return result.diagnostics, result.summary().split("\n")[0], False
+
+
+STATES_FORMAT = "dl500 claim states/1"
+
+
+def claim_states_key(book) -> str | None:
+    """What the claim states are a function of, once the run memo was replayed: the memo's bytes (its key covers
+    every input of the claims run: the book, the checks, this pipeline's code, the versions, the options) and the
+    claim cache folder's identity and last change (writing, replacing or removing an entry changes it; a hit
+    writes nothing). None when either cannot be read."""
+    import os
+
+    from ..cache import key, read_small_file
+    from ..claims import cache_dir
+    from ..claims.memo import memo_path
+    memo = read_small_file(memo_path(book.root), 64 * 1024 * 1024)
+    try:
+        st = os.stat(cache_dir(book) / "claims")
+    except OSError:
+        return None
+    return None if memo is None else key(STATES_FORMAT, memo, f"{st.st_dev} {st.st_ino} {st.st_mtime_ns}")
+
+
+def remembered_claim_states(book) -> dict:
+    """read_claim_states(book), kept in the content cache (claim-states) under claim_states_key: an unchanged book
+    whose claims were replayed reads one file. An entry of the wrong shape is a miss."""
+    from ..cache import ContentCache
+    from ..claims import cache_dir
+    k = claim_states_key(book)
+    cache = ContentCache(cache_dir(book) / "claim-states")
+    states = states_from_json(cache.get_json(k)) if k else None
+    if states is None:
+        states = read_claim_states(book)
+        if k:
+            cache.put_json(k, [[qid, lang, [list(astuple(st)) for st in sts]] for (qid, lang), sts in states.items()])
+    return states
+
+
+def states_from_json(value) -> dict | None:
+    """The states of remembered_claim_states' entry, or None unless every field is where it belongs."""
+    width = len(fields(ClaimState))
+    try:
+        out = {}
+        for qid, lang, sts in value:
+            if not (isinstance(qid, str) and isinstance(lang, str) and isinstance(sts, list)):
+                return None
+            if not all(isinstance(st, list) and len(st) == width and all(isinstance(v, str) for v in st)
+                       and st[1] in MARK_SYMBOL for st in sts):
+                return None
+            out[(qid, lang)] = [ClaimState(*st) for st in sts]
+        return out
+    except (TypeError, ValueError):
+        return None
 
 
 def read_claim_states(book) -> dict:
