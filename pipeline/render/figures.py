@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -12,12 +13,17 @@ FIGURE_URL = re.compile(r"^figures/([A-Za-z0-9_-]+)\.svg$")
 
 
 def figure_key(script: Path, name: str) -> str:
+    return key(script.read_bytes(), name, f"matplotlib {_matplotlib_version()}")
+
+
+@functools.lru_cache(maxsize=1)
+def _matplotlib_version() -> str:
+    """(read once: importlib.metadata scans the installed packages, ~5 ms a figure)"""
     from importlib import metadata
     try:
-        mpl = metadata.version("matplotlib")
+        return metadata.version("matplotlib")
     except metadata.PackageNotFoundError:
-        mpl = "none"
-    return key(script.read_bytes(), name, f"matplotlib {mpl}")
+        return "none"
 
 
 def draw_figures(requests, cache_dir: Path, stats: dict | None = None):
