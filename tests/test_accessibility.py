@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pygments.token import STANDARD_TYPES
 
@@ -55,6 +57,31 @@ def test_stylesheet_uses_the_code_background_everywhere():
 
 
 # ---- images say what they show (DL450) --------------------------------------------------------------------------
+
+def test_plain_tokens_printed_without_spans_keep_their_colour():
+    """The print HTML drops the spans of Pygments' plain tokens (html.PLAIN_TOKEN_CLASSES) because their whole style
+    is the code's text colour, which book.css gives pre.highlight: if the style or the stylesheet changes, they
+    would print in another colour."""
+    import re
+
+    from pipeline.render.html import CODE_TEXT, PLAIN_TOKEN_CLASSES, pygments_css
+    from pipeline.templates import template_dir
+    css = pygments_css()
+    for cls in PLAIN_TOKEN_CLASSES:
+        rule = re.search(r"\.highlight \.%s \{([^}]*)\}" % cls, css)
+        assert rule and rule.group(1).strip().rstrip(";").strip() == f"color: {CODE_TEXT}", (cls, rule)
+    book = (template_dir() / "book.css").read_text("utf-8")
+    assert f"pre.highlight {{ color: {CODE_TEXT}; }}" in book
+
+
+def test_print_code_keeps_styled_tokens_and_drops_plain_ones():
+    from pipeline.render.html import PLAIN_TOKEN, highlighted
+    html = highlighted("import torch\nx = torch.ones(3)  # a comment\n", "python")
+    plain = PLAIN_TOKEN.sub(r"\1", html)
+    assert '<span class="n">' in html and '<span class="n">' not in plain
+    assert '<span class="kn">import</span>' in plain and '<span class="c1"># a comment</span>' in plain
+    assert re.sub(r"<[^>]+>", "", plain) == re.sub(r"<[^>]+>", "", html)  # the same text
+
 
 def test_image_without_alt_is_an_error_at_its_line(book, capsys):
     from conftest import diagnostics_json, patch_file
