@@ -97,11 +97,16 @@ def _share_program(pdf, uses: list, data: bytes) -> tuple:
 
 
 def _font_dicts(page, forms_seen: set):
-    """The page's font dictionaries and those of its forms (the stamped page numbers), each form once."""
+    """The page's font dictionaries and those of its forms (the stamped page numbers), each resource dictionary
+    and each form once (a part's pages share one resource dictionary, which names every page's stamp form)."""
     import pikepdf
     res = page.obj.get("/Resources")
     if not isinstance(res, pikepdf.Dictionary):
         return
+    if res.is_indirect:
+        if ("res", res.objgen) in forms_seen:
+            return
+        forms_seen.add(("res", res.objgen))
     yield res.get("/Font") or pikepdf.Dictionary()
     for xo in (res.get("/XObject") or pikepdf.Dictionary()).values():
         if not isinstance(xo, pikepdf.Stream) or (xo.is_indirect and xo.objgen in forms_seen):

@@ -23,8 +23,9 @@ def _is_elem(obj) -> bool:
         pikepdf.Name.MCR, pikepdf.Name.OBJR)
 
 
-def lean_pdf(data: bytes) -> bytes:
-    """The tagged PDF `data` with its plain spans folded into their parents (unchanged if it has no tree)."""
+def lean_pdf(data: bytes, record: bool = False) -> bytes:
+    """The tagged PDF `data` with its plain spans folded into their parents (unchanged if it has no tree);
+    `record`: a part's, which also keeps what the join needs of its tree (walk_record)."""
     import pikepdf
     pdf = pikepdf.open(io.BytesIO(data))
     root = pdf.Root.get("/StructTreeRoot")
@@ -32,7 +33,61 @@ def lean_pdf(data: bytes) -> bytes:
         return data
     kids = root.get("/K")
     lean_tree(root, list(kids) if isinstance(kids, pikepdf.Array) else [kids])
+    walked = walk_record(top_elements(root)) if record else None
+    if walked is not None:
+        root[WALK_KEY] = walked
     return save(pdf)
+
+
+WALK_KEY = "/DL500Walk"  # in a part's own StructTreeRoot only: the join copies the elements, never this root
+
+
+def top_elements(root) -> list:
+    """The part's top elements: the children of its Document element (or the root's kids if it has none)."""
+    import pikepdf
+
+    def as_list(k):
+        return list(k) if isinstance(k, pikepdf.Array) else ([k] if k is not None else [])
+
+    kids = as_list(root.get("/K"))
+    if len(kids) == 1 and isinstance(kids[0], pikepdf.Dictionary) and kids[0].get("/S") == pikepdf.Name.Document:
+        return as_list(kids[0].get("/K"))
+    return kids
+
+
+def collect_elements(tops: list) -> tuple:
+    """One walk of the tree under `tops`: (elements with an /ID, with an /NS, with attributes /A, count of
+    elements, count of Figures), each element once, no deeper than MAX_TREE_DEPTH."""
+    import pikepdf
+    ids, with_ns, with_attrs, count, figures = [], [], [], 0, 0
+    stack, seen = [(t, 0) for t in tops], set()
+    while stack:
+        elem, depth = stack.pop()
+        if not _is_elem(elem) or depth > MAX_TREE_DEPTH or (elem.is_indirect and elem.objgen in seen):
+            continue
+        if elem.is_indirect:
+            seen.add(elem.objgen)
+        count += 1
+        figures += elem.get("/S") == pikepdf.Name.Figure
+        for key, into in (("/ID", ids), ("/NS", with_ns), ("/A", with_attrs)):
+            if key in elem:
+                into.append(elem)
+        kids = elem.get("/K")
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
+        stack += [(k, depth + 1) for k in reversed(kids) if isinstance(k, pikepdf.Dictionary)]
+    return ids, with_ns, with_attrs, count, figures
+
+
+def walk_record(tops: list):
+    """What the join needs of a part's tree, found here once (in the layout worker, cached with the part) instead of
+    at every join: a dictionary of the elements with an /ID, /NS or /A, and the counts; None if one of those
+    elements is not an indirect object (a copy in the record would not be the element)."""
+    import pikepdf
+    ids, with_ns, with_attrs, count, figures = collect_elements(tops)
+    if not all(e.is_indirect for e in (*ids, *with_ns, *with_attrs)):
+        return None
+    return pikepdf.Dictionary(IDs=pikepdf.Array(ids), NS=pikepdf.Array(with_ns), A=pikepdf.Array(with_attrs),
+                              Count=count, Figures=figures)
 
 
 PLAIN_SPAN_KEYS = {"/Type", "/S", "/P", "/K", "/Pg"}

@@ -116,7 +116,7 @@ def _layout_job(args):
         data, layout = write_pdf(html, Path(root), with_layout=True, write=write, tags=tags,
                                  svgs=Path(svgs) if svgs else None)
     if tags and data is not None:
-        data = lean_pdf(data)  # a quarter of the structure elements: less to copy and hold at the join
+        data = lean_pdf(data, record=True)  # a quarter of the elements: less to copy and hold at the join
     layout["formulas"] = {k: v - before[k] for k, v in counts().items()}  # drawn, from the cache, repeated
     return data, layout, peak_mib(), time.monotonic() - t0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .lean import MAX_TREE_DEPTH, _is_elem
+from .lean import MAX_TREE_DEPTH, WALK_KEY, _is_elem, collect_elements, top_elements
 
 
 
@@ -65,28 +65,24 @@ class _PartWalk:
     figures: int = 0
 
 
-def _walk_part(tops: list, prefix: str) -> _PartWalk:
-    """Prefix every element /ID and every /Headers entry (table cells) so they stay unique in the joined file."""
+def _walk_part(root, tops: list, prefix: str) -> _PartWalk:
+    """Prefix every element /ID and every /Headers entry (table cells) so they stay unique in the joined file. The
+    elements come from the record the layout worker left (lean.walk_record), or from a walk of the tree."""
     import pikepdf
-    walk, stack, seen = _PartWalk(), [(t, 0) for t in tops], set()
-    while stack:
-        elem, depth = stack.pop()
-        if not _is_elem(elem) or depth > MAX_TREE_DEPTH or (elem.is_indirect and elem.objgen in seen):
-            continue
-        if elem.is_indirect:
-            seen.add(elem.objgen)
-        walk.count += 1
-        walk.figures += elem.get("/S") == pikepdf.Name.Figure
-        if "/ID" in elem:
+    record = root.get(WALK_KEY)
+    try:
+        ids, with_ns, with_attrs = (list(record[k]) for k in ("/IDs", "/NS", "/A"))
+        count, figures = int(record.Count), int(record.Figures)
+    except (TypeError, KeyError, AttributeError, ValueError):
+        ids, with_ns, with_attrs, count, figures = collect_elements(tops)
+    walk = _PartWalk(with_ns=[e for e in with_ns if _is_elem(e)], count=count, figures=figures)
+    for elem in ids:
+        if _is_elem(elem) and "/ID" in elem:
             elem.ID = pikepdf.String(prefix + str(elem.ID))
             walk.ids.append((str(elem.ID), elem))
-        if "/NS" in elem:
-            walk.with_ns.append(elem)
-        if "/A" in elem:
+    for elem in with_attrs:
+        if _is_elem(elem) and "/A" in elem:
             _prefix_headers(elem.A, prefix)
-        kids = elem.get("/K")
-        kids = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
-        stack += [(k, depth + 1) for k in reversed(kids) if isinstance(k, pikepdf.Dictionary)]
     return walk
 
 
@@ -95,19 +91,6 @@ def _prefix_headers(attrs, prefix: str) -> None:
     for a in (list(attrs) if isinstance(attrs, pikepdf.Array) else [attrs]):
         if isinstance(a, pikepdf.Dictionary) and "/Headers" in a:
             a.Headers = pikepdf.Array([pikepdf.String(prefix + str(h)) for h in a.Headers])
-
-
-def _top_elements(root) -> list:
-    """The part's top elements: the children of its Document element (or the root's kids if it has none)."""
-    import pikepdf
-
-    def as_list(k):
-        return list(k) if isinstance(k, pikepdf.Array) else ([k] if k is not None else [])
-
-    kids = as_list(root.get("/K"))
-    if len(kids) == 1 and isinstance(kids[0], pikepdf.Dictionary) and kids[0].get("/S") == pikepdf.Name.Document:
-        return as_list(kids[0].get("/K"))
-    return kids
 
 
 def _shift_struct_parents(pdf, first: int, count: int, offset: int) -> None:
@@ -184,8 +167,8 @@ def merge_structure_trees(pdf, parts: list) -> list[PartTree]:
 
 def _merge_part(pdf, src, first: int, root, prefix: str, document, merged: _Merged) -> PartTree:
     import pikepdf
-    tops = _top_elements(root)
-    walk = _walk_part(tops, prefix)
+    tops = top_elements(root)
+    walk = _walk_part(root, tops, prefix)
     for top in tops:
         if _is_elem(top) and top.is_indirect:
             if "/P" in top:
