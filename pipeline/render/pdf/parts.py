@@ -5,9 +5,9 @@ Design (docs/build.md): a part's HTML holds no page number. Every printed page n
 depend on its start page or on other parts, and every part is laid out exactly once, cold or warm, in `--jobs`
 fresh workers (pool.py). Each part's PDF and layout (page count, anchors, placeholder boxes) are cached by the hash
 of its HTML, the fonts, whether it is tagged, the WeasyPrint version and the code that lays a part out. Once an
-edition's parts are done, its start pages follow from the page counts; one small stamp PDF per part
-(stamp.stamp_html: footer numbers and the numbers at the placeholders, cached by its HTML) is overlaid on its pages
-as a Form XObject at the join. Cross-part links are written as href="xref:ID"; the join turns them into GoTo
+edition's parts are done, its start pages follow from the page counts, and with them every page's numbers (its
+footer, the numbers at its placeholders); the join writes them from the edition's page-number templates (stamp.py:
+one small document per edition, cached by its HTML) as a Form XObject on each page. Cross-part links are written as href="xref:ID"; the join turns them into GoTo
 actions to the target's page and position.
 """
 from __future__ import annotations
@@ -125,7 +125,7 @@ PART_LIMIT_BYTES = 512 * 1024 * 1024  # a part's PDF: the 50-page, 764-formula c
 
 
 class PartCache:
-    """A laid-out part (or a stamp document): its PDF and its layout record, two entries of the content cache
+    """A laid-out part (or a template document): its PDF and its layout record, two entries of the content cache
     (cache.ContentCache: atomic writes, plain files only, size cap). A hit needs both."""
 
     def __init__(self, folder: Path):
@@ -146,7 +146,7 @@ class PartCache:
 @dataclasses.dataclass
 class EditionPlan:
     """One edition's parts: their HTML and cache keys, the parts found in the cache and those to lay out; then
-    its stamps and, once joined, its PDF."""
+    its page-number templates and, once joined, its PDF."""
     lang: str
     parts: list
     htmls: dict

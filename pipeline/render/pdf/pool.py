@@ -1,13 +1,13 @@
 """All the PDF work of a build in one pool of `--jobs` fresh workers: every edition's parts, then each edition's
-stamps as soon as its last part is laid out, then its join, each in a worker of its own.
+page-number templates as soon as its last part is laid out, then its join, each in a worker of its own.
 
 Why one pool and a worker per join: the join of a tagged edition (the parts' structure trees merged, ~140,000
 elements for the real book) took 20–50 s and ~1 GiB in the build process, one edition after the other, after the
-pool had finished. In the pool the two editions' joins run side by side, an edition's stamps and join start while
+pool had finished. In the pool the two editions' joins run side by side, an edition's templates and join start while
 the other edition is still being laid out, and their memory goes back when their worker ends. The build process
 only schedules: it holds the parts' bytes and layouts, never a parsed PDF.
 
-Order: a ready join first, then ready stamps, then the longest part still to lay out (all editions together), so
+Order: a ready join first, then ready templates, then the longest part still to lay out (all editions together), so
 the last task to finish is short and every worker stays busy to the end. Tasks are handed to the pool one at a time
 as workers free up (a pool's own queue is first in, first out: a join queued behind every part would wait for them).
 """
@@ -24,7 +24,7 @@ from ..lifeline import die_with_parent, forkserver_context
 
 @dataclasses.dataclass
 class Task:
-    """One unit of work: `kind` is "layout", "stamp" or "join"; `fn(args)` runs it (in a worker when jobs > 1)."""
+    """One unit of work: `kind` is "layout", "stamp" (an edition's templates) or "join"; `fn(args)` runs it (in a worker when jobs > 1)."""
     kind: str
     plan: object  # parts.EditionPlan
     name: str  # the part, or "" for a join
@@ -70,7 +70,7 @@ def run_tasks(batches, jobs: int, on_done) -> None:
 
 
 def _take(ready: list) -> Task:
-    """The next task: joins, then stamps, then the longest layout (its HTML's length stands for its work)."""
+    """The next task: joins, then templates, then the longest layout (its HTML's length stands for its work)."""
     best = min(range(len(ready)), key=lambda i: (PRIORITY[ready[i].kind], -len(ready[i].args[0])
                                                  if ready[i].kind == "layout" else 0))
     return ready.pop(best)
