@@ -46,19 +46,37 @@ def cache_root(project: Path) -> Path:
 TOUCH_AFTER_S = 3600
 
 
-def read_small_file(path: Path, limit: int = ENTRY_LIMIT, touch: bool = False) -> bytes | None:
-    """A file's bytes, or None unless it is a regular file (no symlink, FIFO or device) of at most `limit` bytes.
-
-    `touch` marks it as just used (its modification time), for the least-recently-used pruning, at most once an
-    hour (TOUCH_AFTER_S): pruning counts in days, and a build hits thousands of entries.
-    """
+def open_plain_file(path) -> tuple[int, os.stat_result] | None:
+    """(an open read-only descriptor, its stat) of `path`, or None unless it is a regular file reached without
+    following a symlink: a FIFO or device is opened non-blocking and refused before anything reads it. The caller
+    closes the descriptor."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return fd, st
+
+
+def read_small_file(path: Path, limit: int = ENTRY_LIMIT, touch: bool = False) -> bytes | None:
+    """A file's bytes, or None unless it is a regular file (no symlink, FIFO or device) of at most `limit` bytes.
+
+    `touch` marks it as just used (its modification time), for the least-recently-used pruning, at most once an
+    hour (TOUCH_AFTER_S): pruning counts in days, and a build hits thousands of entries.
+    """
+    opened = open_plain_file(path)
+    if opened is None:
+        return None
+    fd, st = opened
+    try:
+        if st.st_size > limit:
             return None
         chunks, left = [], limit + 1  # plain os.read: a build reads ~13,000 entries, a file object each was 4x slower
         while left > 0:

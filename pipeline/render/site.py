@@ -18,7 +18,6 @@ import html as htmllib
 import os
 import posixpath
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -857,13 +856,13 @@ def link_verified(stored: Path, raw: bytes, dest: Path) -> bool:
     """Hard-link `stored` at `dest` when it is a plain file holding exactly `raw`; False (nothing linked) when it is
     missing, a symlink, a FIFO or device, of another size or content, or the link fails. The link is made from the
     open descriptor, so the file linked is the one just read."""
-    try:
-        fd = os.open(stored, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+    from ..cache import open_plain_file
+    opened = open_plain_file(stored)
+    if opened is None:
         return False
+    fd, st = opened
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != len(raw) or os.read(fd, len(raw) + 1) != raw:
+        if st.st_size != len(raw) or os.read(fd, len(raw) + 1) != raw:
             return False
         # any src_dir_fd makes CPython call linkat(AT_SYMLINK_FOLLOW) rather than link(2), which would link the
         # /proc entry itself; the kernel ignores it for this absolute path

@@ -34,12 +34,14 @@ def book_url_fetcher(root: Path, svgs: Path | None = None):
 HB_DROPPED_TABLES = ("BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG ")
 
 
-def subset_with_uharfbuzz(content: bytes, index: int, gids, hinting: bool, missing: bool) -> bytes | None:
+def subset_with_uharfbuzz(font: bytes | str, index: int, gids, hinting: bool, missing: bool) -> bytes | None:
     """What WeasyPrint's own HarfBuzz subsetting makes of a font (glyph ids kept, glyphs after the last one used
-    dropped, the same tables dropped), in one pass through uharfbuzz: WeasyPrint's two passes through cffi built a
-    Python tuple and a C array of every glyph id up to the largest one used (~60,000 for a CJK font) and had
-    pycparser parse a new array type for each, ~0.2 s of every part's layout."""
+    dropped, the same tables dropped), in one pass through uharfbuzz; None when HarfBuzz cannot subset it. `font`:
+    the font's bytes, or the path of its file. WeasyPrint's two passes through cffi built a Python tuple and a C
+    array of every glyph id up to the largest one used (~60,000 for a CJK font) and had pycparser parse a new array
+    type for each, ~0.2 s of every part's layout. The join's shared programs (pdf.fonts) are made here too."""
     import uharfbuzz as hb
+    blob = hb.Blob.from_file_path(font) if isinstance(font, str) else hb.Blob(font)
     spec = hb.SubsetInput()
     spec.glyph_set.update(sorted(gids))
     flags = hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
@@ -50,7 +52,7 @@ def subset_with_uharfbuzz(content: bytes, index: int, gids, hinting: bool, missi
     spec.flags = flags
     spec.sets(hb.SubsetInputSets.DROP_TABLE_TAG).update(int.from_bytes(t.encode(), "big") for t in HB_DROPPED_TABLES)
     try:
-        out = hb.subset(hb.Face(hb.Blob(content), index), spec)
+        out = hb.subset(hb.Face(blob, index), spec)
     except RuntimeError:  # HarfBuzz could not subset it
         return None
     data = bytes(out.blob.data) if out is not None else b""
