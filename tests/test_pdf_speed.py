@@ -142,3 +142,16 @@ def test_a_formula_drawing_planted_as_a_link_or_fifo_is_a_miss(tmp_path):
         path.unlink()
         drawings._save(key, (b"0 0 m 1 1 l S", {}))
         assert drawings._load(key) == (b"0 0 m 1 1 l S", {})
+
+
+def test_the_page_count_kept_for_the_next_build_is_the_joined_files(tmp_path, capsys, monkeypatch):
+    """The count comes from the parts' pages and start pages (blank versos included), not from reading the joined
+    file again; it must be the file's."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    build(root, monkeypatch, capsys, "--lang", "zh", "--jobs", "2")
+    for recto in ("0", "1"):
+        monkeypatch.setenv("DL500_PDF_RECTO", recto)
+        rc, _, err = run_cli(capsys, "build", ".", "--format", "pdf", "--lang", "zh", "--jobs", "2")
+        assert rc == 0, err
+        kept = json.loads((root / ".dl500-cache/render/zh-pages.json").read_text("utf-8"))
+        assert kept["pages"] == pages(root), recto

@@ -31,6 +31,9 @@ class RenderTarget:
     cache_dir: Path
     on_event: Callable[[str], None] = lambda text: None  # a stage line
     on_layout: Callable[[dict], None] = lambda event: None  # PDF layout events (render.pdf.parts.build_pdfs_in_parts)
+    # Waits for validation's verdict (build.Verdict.require): called before a renderer's costly or untrusted work;
+    # raises when the book has validation errors and the build does not --keep-going.
+    gate: Callable[[], object] = lambda: None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from .registry import Rendered, RenderTarget
 def render(prepared, options, target: RenderTarget) -> Rendered:
     from .site import pagefind_available, write_site
     from .site_claims import claims_for_site
+    target.gate()  # the claims run the book's code: only once the book has passed validation
     book = prepared.book
     search = pagefind_available()
     if not search:

@@ -31,6 +31,7 @@ class PdfJob:
     html: str
     edition: object
     meta: dict
+    pages: int | None = None  # the joined PDF's page count, once laid out in parts (else read from the file)
 
 
 def render(prepared, options, target: RenderTarget) -> Rendered:
@@ -74,6 +75,7 @@ def _lay_out(jobs, book, options, target: RenderTarget, out: Rendered) -> list:
     if options.pdf_layout != "single":
         return write_pdfs_in_parts(jobs, book, options, target, out.diagnostics)
     jobs = list(jobs)
+    target.gate()
     if jobs:
         write_single_document_pdfs(jobs, book, options.jobs, target, options.pdf_tags)
     return jobs
@@ -82,7 +84,7 @@ def _lay_out(jobs, book, options, target: RenderTarget, out: Rendered) -> list:
 def _widen_if_outgrown(job: PdfJob, book, options, target: RenderTarget, out: Rendered) -> None:
     """Remember the page count; a book that outgrew its page-number boxes is laid out again with wider ones."""
     from .document import normalise_bookmark_text, render_edition_html
-    pages = pdf_page_count(job.target)
+    pages = job.pages or pdf_page_count(job.target)
     digits = max(job.meta["pg_digits"], len(str(pages)))
     target.cache_dir.mkdir(parents=True, exist_ok=True)
     (target.cache_dir / f"{job.edition.lang}-pages.json").write_text(json.dumps({"pages": pages, "digits": digits}))
@@ -160,10 +162,12 @@ def write_pdfs_in_parts(jobs, book, options, target: RenderTarget, diagnostics: 
             yield laid[-1][1]
 
     datas = build_pdfs_in_parts(requests(), book.root, target.cache_dir, workers,
-                                (weasyprint_version(), layout_code_version()), target.on_layout, settings)
+                                (weasyprint_version(), layout_code_version()), target.on_layout, settings,
+                                gate=target.gate)
     for (job, (_, _, _, report)), data in zip(laid, datas):
         atomic_write(job.target, data)
         mark_written(job.target, job.key, target.cache_dir)
+        job.pages = report.get("joined_pages")
         report_parts(job.edition.lang, report, data, target, diagnostics, settings.part_limit_mib)
     return [job for job, _ in laid]
 

@@ -9,21 +9,59 @@ points at that one program. Used by the parts join (pdf.join) and the single doc
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 
 def _used_glyphs(widths) -> set:
-    """The glyph ids a CIDFont's /W array lists (WeasyPrint writes a width for every glyph it uses)."""
+    """The glyph ids a CIDFont's /W array lists (WeasyPrint writes a width for every glyph it uses): `c [w1 w2 …]`
+    gives c, c+1, …; `c_first c_last w` gives c_first to c_last."""
     used, i, w = set(), 0, list(widths or [])
     while i < len(w):
         first = int(w[i])
         if i + 1 < len(w) and isinstance(w[i + 1], list):
             used.update(range(first, first + len(w[i + 1])))
             i += 2
-        else:
+        elif i + 2 < len(w):
             used.update(range(first, int(w[i + 1]) + 1))
             i += 3
+        else:
+            break
     return used
+
+
+W_TOKEN = re.compile(rb"\[|\]|[-+]?(?:\d+\.?\d*|\.\d+)")
+
+
+def _parse_widths(text: bytes) -> list:
+    """A direct /W array's text as numbers and lists of numbers (one level of nesting, as the format has it)."""
+    out, inner, depth = [], [], 0
+    for tok in W_TOKEN.findall(text):
+        if tok == b"[":
+            depth += 1
+            inner = []
+        elif tok == b"]":
+            if depth == 2:
+                out.append(inner)
+            depth -= 1
+        elif depth == 2:
+            inner.append(float(tok))
+        elif depth == 1:
+            out.append(float(tok))
+    return out
+
+
+def _widths_of(cid) -> list:
+    """The CIDFont's /W as numbers and lists: from its text when it holds no reference (WeasyPrint's), else read
+    object by object."""
+    import pikepdf
+    widths = cid.get("/W")
+    if widths is None:
+        return []
+    text = widths.unparse(resolved=True)
+    if b" R" not in text:
+        return _parse_widths(text)
+    return [[float(x) for x in v] if isinstance(v, pikepdf.Array) else float(v) for v in widths]
 
 
 def _font_files() -> dict:
@@ -102,12 +140,6 @@ def _font_dicts(page, forms_seen: set):
             yield xo.Resources.get("/Font") or pikepdf.Dictionary()
 
 
-def _plain(value):
-    """A pikepdf array of numbers (and arrays of numbers) as Python lists and ints."""
-    import pikepdf
-    return [_plain(v) if isinstance(v, pikepdf.Array) else int(v) for v in value]
-
-
 def _font_groups(pdf) -> dict:
     """PostScript name → ([(descriptor, key, stream, size)], glyph ids used) for every embedded CID font program,
     on the pages and in their forms (the stamped page numbers). A program is read (decompressed, its name table
@@ -137,7 +169,7 @@ def _font_groups(pdf) -> dict:
                 continue
             entry = groups.setdefault(names[label], ([], set()))
             entry[0].append((fd, key, stream, len(stream.read_raw_bytes())))
-            entry[1].update(_used_glyphs(_plain(cid.get("/W") or [])))
+            entry[1].update(_used_glyphs(_widths_of(cid)))
     return groups
 
 

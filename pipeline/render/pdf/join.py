@@ -19,15 +19,19 @@ from .structure import merge_structure_trees
 
 
 def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tuple | None = None,
-               recto: bool = False, lang: str = "zh", root: Path | None = None) -> bytes:
+               recto: bool = False, lang: str = "zh", root: Path | None = None, keep: list | None = None) -> bytes:
     """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
     part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position.
-    `stamps`: (the templates' PDF, their keys, each part's page items) for stamp.stamp_pages."""
+    `stamps`: (the templates' PDF, their keys, each part's page items) for stamp.stamp_pages. `keep`: a list that
+    holds the opened documents after the return (a worker about to end leaves freeing them to its exit)."""
     import pikepdf
     pdf = pikepdf.Pdf.new()
+    keep = keep if keep is not None else []
+    keep.append(pdf)
     firsts, placed = {}, []  # placed: (part, its first page) for the structure trees
     for i, (name, data) in enumerate(pdfs):
         src = pikepdf.open(io.BytesIO(data))
+        keep.append(src)
         placed.append((src, len(pdf.pages)))
         firsts[name] = len(pdf.pages)
         pdf.add_pages_from(src)  # with its outline items and named destinations

@@ -2,8 +2,10 @@
 
 WeasyPrint wraps every run of text in a /Span element of its own: on the real book ~75% of the ~140,000 elements
 of the Chinese edition, and they say nothing to a screen reader (no /Lang, /ActualText, /Alt or attributes). Each
-plain span is replaced by its content in its parent (its marked-content ids move up, as MCRs where the parent
-sits on another page) and the ParentTree is rebuilt from the tree. The part's text, figures, alt text, links and
+plain span, and each plain /NonStruct (an element WeasyPrint has no role for: strong, em, code, pre, anonymous
+boxes; the standard reads its content as its parent's), is replaced by its content in its parent (its
+marked-content ids move up, as MCRs where the parent sits on another page) and the ParentTree is rebuilt from the
+tree. The part's text, figures, alt text, links and
 reading order stay; the join then copies a quarter of the elements (time, memory) and the file is smaller.
 Runs in the layout worker, so a part is made lean once and cached so.
 """
@@ -91,6 +93,7 @@ def walk_record(tops: list):
 
 
 PLAIN_SPAN_KEYS = {"/Type", "/S", "/P", "/K", "/Pg"}
+FOLDED_ROLES = ("/Span", "/NonStruct")
 
 
 def _kids(elem) -> list:
@@ -100,9 +103,11 @@ def _kids(elem) -> list:
 
 
 def _plain_span(obj) -> bool:
-    """A /Span that says nothing but "these marks belong here" (no /Lang, /ActualText, /Alt, /ID, attributes)."""
-    import pikepdf
-    return (_is_elem(obj) and obj.get("/S") == pikepdf.Name.Span and obj.is_indirect
+    """A /Span or /NonStruct that says nothing but "these marks belong here" (no /Lang, /ActualText, /Alt, /ID,
+    attributes). WeasyPrint makes a /NonStruct of every element it has no role for (strong, em, code, pre, the
+    anonymous boxes in list items and table cells): the standard says its content reads as if it were in the
+    parent, so folding it changes nothing a reader hears (29% of the real book's elements after the spans)."""
+    return (_is_elem(obj) and obj.get("/S") in FOLDED_ROLES and obj.is_indirect
             and set(obj.keys()) <= PLAIN_SPAN_KEYS)
 
 

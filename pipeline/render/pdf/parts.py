@@ -197,13 +197,14 @@ class _Build:
 
 
 def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
-                        on_event=None, settings: PrintSettings | None = None) -> list:
+                        on_event=None, settings: PrintSettings | None = None, gate=lambda: None) -> list:
     """[(book, edition, meta, report)] (any iterable) → the joined PDF of each edition. Every part of every edition
     is laid out (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are
     done its page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). An
     edition is planned while the earlier ones' first tasks run. `report` gets the figures of that edition's build.
     `on_event(dict)` hears of the layout as it goes (layout-start per edition, part per part laid out, layout-end
-    per edition); it must not block."""
+    per edition); it must not block. `gate()` is called once the first edition is planned, before any layout
+    (the build's validation verdict: it raises to stop the build)."""
     folder = cache_dir / "pdf-parts"
     settings = settings or PrintSettings()
     key_parts = (settings.tags, *key_parts)  # a tagged part is another part
@@ -215,6 +216,7 @@ def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_pa
         book, edition, meta, report = request
         plan = plan_edition(book, edition, meta, build.parts, build.fonts, key_parts, report, settings.recto)
         plans.append(plan)
+        gate()
         build.emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
                     "pages": sum(lay.get("pages", 0) for _, lay in plan.done.values())})
         return [_layout_task(build, plan, name) for name in plan.todo] or _after_layout(build, plan)
@@ -291,6 +293,8 @@ def _join_task(build: _Build, plan: EditionPlan) -> Task:
     plan.report["stamp_seconds"] = time.monotonic() - plan.report.pop("stamp_started")
     layout = {n: lay for n, (_, lay) in plan.done.items()}
     plan.report["pages"] = sum(lay.get("pages", 0) for lay in layout.values())
+    last = plan.parts[-1].name  # blank versos (recto chapters) come before a part, never after the last
+    plan.report["joined_pages"] = plan.starts[last] - 1 + layout[last].get("pages", 0)
     parts = [Part(p.name, None, p.ids) for p in plan.parts]  # what the join needs of a part: its name and ids
     args = ([(p.name, plan.done[p.name][0]) for p in plan.parts], parts, layout, plan.starts,
             (plan.templates, plan.template_keys, [plan.items[p.name] for p in plan.parts]), build.settings.recto,
