@@ -252,7 +252,7 @@ def struct_tree(reader) -> dict:
 
 
 def test_tagged_parts_join_into_one_structure_tree(tmp_path, capsys, monkeypatch):
-    """Default layout, tagged: one Document element over every part's elements; every page's /StructParents is a
+    """Default layout, tagged: one Document element over every part's elements (a Part element per part); every page's /StructParents is a
     ParentTree key whose entries are that page's marked-content ids; every /Pg is a page of this document; as many
     figures (formulas, with their TeX as /Alt) as in the parts put together."""
     from pypdf import PdfReader
@@ -267,6 +267,7 @@ def test_tagged_parts_join_into_one_structure_tree(tmp_path, capsys, monkeypatch
     assert reader.metadata.title
     tree = struct_tree(reader)
     assert tree["types"][0] == "/Document" and tree["types"].count("/Document") == 1
+    assert tree["types"].count("/Part") == 3  # each part's Document, copied whole as a Part of the book's
     assert tree["pg"] and None not in tree["pg"], "an element points at a page outside the document"
     assert tree["objr"] and all(tree["objr"]), "a link's OBJR does not point at an annotation of its page"
     keys = tree["parent_tree"]

@@ -65,7 +65,7 @@ class _PartWalk:
     figures: int = 0
 
 
-def _walk_part(root, tops: list, prefix: str) -> _PartWalk:
+def _walk_part(root, prefix: str) -> _PartWalk:
     """Prefix every element /ID and every /Headers entry (table cells) so they stay unique in the joined file. The
     elements come from the record the layout worker left (lean.walk_record), or from a walk of the tree."""
     import pikepdf
@@ -74,7 +74,7 @@ def _walk_part(root, tops: list, prefix: str) -> _PartWalk:
         ids, with_ns, with_attrs = (list(record[k]) for k in ("/IDs", "/NS", "/A"))
         count, figures = int(record.Count), int(record.Figures)
     except (TypeError, KeyError, AttributeError, ValueError):
-        ids, with_ns, with_attrs, count, figures = collect_elements(tops)
+        ids, with_ns, with_attrs, count, figures = collect_elements(top_elements(root))
     walk = _PartWalk(with_ns=[e for e in with_ns if _is_elem(e)], count=count, figures=figures)
     for elem in ids:
         if _is_elem(elem) and "/ID" in elem:
@@ -167,19 +167,27 @@ def merge_structure_trees(pdf, parts: list) -> list[PartTree]:
 
 def _merge_part(pdf, src, first: int, root, prefix: str, document, merged: _Merged) -> PartTree:
     import pikepdf
-    tops = top_elements(root)
-    walk = _walk_part(root, tops, prefix)
-    for top in tops:
-        if _is_elem(top) and top.is_indirect:
-            if "/P" in top:
-                del top["/P"]  # else the copier would copy the part's whole tree root through it
-            copy = pdf.copy_foreign(top)
-            copy.P = document
-            merged.kids.append(copy)
+    walk = _walk_part(root, prefix)
+    whole = _document_element(root)
+    if whole is not None:  # the part's Document becomes a Part of the book's, its tree copied in one call
+        del whole["/P"]  # else the copier would copy the part's tree root through it
+        copy = pdf.copy_foreign(whole)
+        copy.S = pikepdf.Name.Part
+        copy.P = document
+        merged.kids.append(copy)
+        walk.with_ns.append(whole)
+    else:
+        for top in top_elements(root):
+            if _is_elem(top) and top.is_indirect:
+                if "/P" in top:
+                    del top["/P"]  # else the copier would copy the part's whole tree root through it
+                copy = pdf.copy_foreign(top)
+                copy.P = document
+                merged.kids.append(copy)
     for elem in walk.with_ns:  # one namespace object per URI in the joined file
-        ns = elem.NS
+        ns = elem.get("/NS")
         uri = str(ns.get("/NS", "")) if isinstance(ns, pikepdf.Dictionary) else ""
-        if elem.is_indirect and ns.is_indirect:
+        if elem.is_indirect and isinstance(ns, pikepdf.Dictionary) and ns.is_indirect:
             merged.namespaces.setdefault(uri, pdf.copy_foreign(ns))
             pdf.copy_foreign(elem).NS = merged.namespaces[uri]
     for name, elem in walk.ids:
@@ -199,6 +207,17 @@ def _merge_part(pdf, src, first: int, root, prefix: str, document, merged: _Merg
     stats = PartTree(merged.offset, len(entries), walk.count, walk.figures)
     merged.offset += size
     return stats
+
+
+def _document_element(root):
+    """The part's one Document element (WeasyPrint's tree: the root's only kid), or None."""
+    import pikepdf
+    kids = root.get("/K")
+    kid = kids[0] if isinstance(kids, pikepdf.Array) and len(kids) == 1 else kids
+    if isinstance(kid, pikepdf.Dictionary) and kid.get("/S") == pikepdf.Name.Document and kid.is_indirect \
+            and "/P" in kid:
+        return kid
+    return None
 
 
 def _mark_catalog(pdf, tree) -> None:
