@@ -158,21 +158,20 @@ def write_pdfs_in_parts(jobs, book, options, target: RenderTarget, diagnostics: 
         for job in jobs:
             target.on_event(f"pdf {job.edition.lang}: laying out in parts with WeasyPrint ({workers} process(es))")
             # No build date in the key: a chapter part holds none, the front part's HTML holds it (parts.part_html).
-            laid.append((job, (book, job.edition, job.meta, {})))
+            laid.append((job, (book, job.edition, job.meta, {}, job.target)))
             yield laid[-1][1]
 
-    datas = build_pdfs_in_parts(requests(), book.root, target.cache_dir, workers,
+    sizes = build_pdfs_in_parts(requests(), book.root, target.cache_dir, workers,
                                 (weasyprint_version(), layout_code_version()), target.on_layout, settings,
                                 gate=target.gate)
-    for (job, (_, _, _, report)), data in zip(laid, datas):
-        atomic_write(job.target, data)
-        mark_written(job.target, job.key, target.cache_dir)
+    for (job, (_, _, _, report, _)), size in zip(laid, sizes):
+        mark_written(job.target, job.key, target.cache_dir)  # written by the join's worker
         job.pages = report.get("joined_pages")
-        report_parts(job.edition.lang, report, data, target, diagnostics, settings.part_limit_mib)
+        report_parts(job.edition.lang, report, size, target, diagnostics, settings.part_limit_mib)
     return [job for job, _ in laid]
 
 
-def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, diagnostics: list,
+def report_parts(lang: str, report: dict, size: int, target: RenderTarget, diagnostics: list,
                  limit_mib: int) -> None:
     peaks = report["peaks"]
     largest = max(peaks.items(), key=lambda kv: kv[1]) if peaks else ("-", 0)
@@ -181,7 +180,7 @@ def report_parts(lang: str, report: dict, data: bytes, target: RenderTarget, dia
                     f"{report['stamped']} stamp template document(s) laid out; "
                     f"layout {sum(report['seconds'].values()):.1f} s of CPU in workers, stamps {report['stamp_seconds']:.1f} s, join {report['join_seconds']:.1f} s "
                     f"({report.get('join_peak', 0):.0f} MiB); "
-                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {len(data) / 2**20:.1f} MB")
+                    f"largest worker {largest[1]:.0f} MiB ({largest[0]}); {size / 2**20:.1f} MB")
     for name, mib in sorted(peaks.items()):
         if mib > limit_mib:
             diagnostics.append(diag("DL902", f"{name}/chapter.yaml" if name != "front" else "book.yaml", 1, 1,

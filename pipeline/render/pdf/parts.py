@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import subprocess
 import time
@@ -138,6 +139,19 @@ class PartCache:
         data = self.pdfs.get_bytes(key) if isinstance(layout, dict) else None
         return (data, layout) if data is not None else None
 
+    def layout_of(self, key):
+        """The layout record of a cached part whose PDF is there too (a plain file, not read: the join reads it,
+        in its worker), or None."""
+        from ...cache import open_plain_file
+        layout = self.layouts.get_json(key)
+        if not isinstance(layout, dict):
+            return None
+        opened = open_plain_file(self.pdfs.path(key))
+        if opened is None:
+            return None
+        os.close(opened[0])
+        return layout
+
     def put(self, key, data: bytes, layout: dict):
         self.pdfs.put_bytes(key, data)
         self.layouts.put_json(key, layout)
@@ -151,7 +165,7 @@ class EditionPlan:
     parts: list
     htmls: dict
     keys: dict
-    done: dict  # name -> (pdf bytes, layout)
+    done: dict  # name -> (pdf bytes laid out by this build, or None: in the cache; layout)
     todo: list
     report: dict
     waiting: set = dataclasses.field(default_factory=set)  # parts, then the templates, not finished yet
@@ -160,7 +174,8 @@ class EditionPlan:
     template_keys: list = dataclasses.field(default_factory=list)
     templates_key: str = ""
     templates: bytes = b""  # the page-number templates' PDF (stamp.templates_html)
-    output: bytes = b""
+    target: Path | None = None  # where the joined PDF goes
+    output: int = 0  # its size
 
 
 def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple, report: dict,
@@ -172,9 +187,9 @@ def plan_edition(book, edition, meta: dict, cache, fonts: str, key_parts: tuple,
     keys = {n: _key(h, fonts, key_parts) for n, h in htmls.items()}
     done, todo = {}, []
     for p in parts:
-        hit = cache.get(keys[p.name])
-        if hit is not None:
-            done[p.name] = hit
+        layout = cache.layout_of(keys[p.name])
+        if layout is not None:
+            done[p.name] = (None, layout)  # the PDF stays in the cache until the join's worker reads it
         else:
             todo.append(p.name)
     report["reused"] = len(done)
@@ -198,7 +213,8 @@ class _Build:
 
 def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
                         on_event=None, settings: PrintSettings | None = None, gate=lambda: None) -> list:
-    """[(book, edition, meta, report)] (any iterable) → the joined PDF of each edition. Every part of every edition
+    """[(book, edition, meta, report, target)] (any iterable) → the size of each edition's joined PDF, written
+    to its `target` by the join's worker. Every part of every edition
     is laid out (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are
     done its page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). An
     edition is planned while the earlier ones' first tasks run. `report` gets the figures of that edition's build.
@@ -213,8 +229,9 @@ def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_pa
     plans: list = []
 
     def first_tasks(request) -> list:
-        book, edition, meta, report = request
+        book, edition, meta, report, target = request
         plan = plan_edition(book, edition, meta, build.parts, build.fonts, key_parts, report, settings.recto)
+        plan.target = target
         plans.append(plan)
         gate()
         build.emit({"event": "layout-start", "lang": plan.lang, "parts": len(plan.parts), "todo": len(plan.todo),
@@ -296,9 +313,11 @@ def _join_task(build: _Build, plan: EditionPlan) -> Task:
     last = plan.parts[-1].name  # blank versos (recto chapters) come before a part, never after the last
     plan.report["joined_pages"] = plan.starts[last] - 1 + layout[last].get("pages", 0)
     parts = [Part(p.name, None, p.ids) for p in plan.parts]  # what the join needs of a part: its name and ids
-    args = ([(p.name, plan.done[p.name][0]) for p in plan.parts], parts, layout, plan.starts,
+    # a part laid out by this build goes as bytes; the others the worker reads from the cache itself
+    pdfs = [(p.name, plan.done[p.name][0], plan.keys[p.name]) for p in plan.parts]
+    args = (pdfs, str(build.folder / "parts"), parts, layout, plan.starts,
             (plan.templates, plan.template_keys, [plan.items[p.name] for p in plan.parts]), build.settings.recto,
-            plan.lang, str(build.root))
+            plan.lang, str(build.root), str(plan.target))
     return Task("join", plan, "", join_job, args)
 
 

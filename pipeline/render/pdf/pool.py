@@ -85,13 +85,27 @@ _HELD: list = []  # a join worker's documents, left for its exit to free (join_j
 
 
 def join_job(args):
-    """In a worker: the parts joined (pdf.join). Returns (joined PDF bytes, seconds, peak MiB of this process).
-    In a pool's worker, which ends after this one task (max_tasks_per_child=1, and multiprocessing leaves through
-    os._exit), the ~100,000 qpdf objects of the real book's parts are not freed one by one: 0.18 s of every join."""
+    """In a worker: the parts joined (pdf.join) and written to the edition's target. Returns (its size, seconds, peak
+    MiB of this process). The parts this build did not lay out are read here from the cache (not pickled to the
+    worker through the pool's pipe), and the joined file is written here (not sent back). In a pool's worker,
+    which ends after this one task (max_tasks_per_child=1, and multiprocessing leaves through os._exit), the
+    ~100,000 qpdf objects of the real book's parts are not freed one by one: 0.18 s of every join."""
     import multiprocessing
+
+    from ..output import atomic_write
     from .join import join_parts
-    pdfs, parts, layout, starts, stamps, recto, lang, root = args
+    from .parts import PartCache
+    pdfs, folder, parts, layout, starts, stamps, recto, lang, root, target = args
     t0 = time.monotonic()
+    cache = PartCache(Path(folder))
+    named = []
+    for name, data, key in pdfs:
+        data = data if data is not None else cache.pdfs.get_bytes(key)
+        if data is None:
+            raise RuntimeError(f"dl500: the cached PDF of part '{name}' went missing during the build ({folder}); "
+                               "build again")
+        named.append((name, data))
     keep = _HELD if multiprocessing.parent_process() is not None else None
-    data = join_parts(pdfs, parts, layout, starts, stamps=stamps, recto=recto, lang=lang, root=Path(root), keep=keep)
-    return data, time.monotonic() - t0, peak_mib()
+    data = join_parts(named, parts, layout, starts, stamps=stamps, recto=recto, lang=lang, root=Path(root), keep=keep)
+    atomic_write(Path(target), data)
+    return len(data), time.monotonic() - t0, peak_mib()
