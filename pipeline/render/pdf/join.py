@@ -15,7 +15,7 @@ from pathlib import Path
 from .fonts import share_fonts
 from .save import save
 from .stamp import stamp_pages
-from .structure import merge_structure_trees
+from .structure import TreeMerge
 
 
 def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tuple | None = None,
@@ -24,29 +24,51 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tupl
     part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position.
     `stamps`: (the templates' PDF, their keys, each part's page items) for stamp.stamp_pages. `keep`: a list that
     holds the opened documents after the return (a worker about to end leaves freeing them to its exit)."""
-    import pikepdf
-    pdf = pikepdf.Pdf.new()
-    keep = keep if keep is not None else []
-    keep.append(pdf)
-    firsts, placed = {}, []  # placed: (part, its first page) for the structure trees
-    for i, (name, data) in enumerate(pdfs):
+    join = Joiner(len(pdfs), recto, keep)
+    for name, data in pdfs:
+        join.add(name, data)
+    return join.finish(parts, layout, starts, stamps, lang, root)
+
+
+class Joiner:
+    """The join, one part at a time in book order (a worker can take the parts it has while the others are laid
+    out: pool.early_join_job), then finish(). Every join goes through it, so the objects are made in the same
+    order and the file has the same bytes however the parts came."""
+
+    def __init__(self, count: int, recto: bool = False, keep: list | None = None):
+        import pikepdf
+        self.pdf = pikepdf.Pdf.new()
+        self.keep = keep if keep is not None else []
+        self.keep.append(self.pdf)
+        self.count, self.recto = count, recto
+        self.firsts: dict = {}  # part name -> index of its first page
+        self.tree = TreeMerge(self.pdf)  # tagged parts: one tree, marked-content ids kept unique
+
+    def add(self, name: str, data: bytes) -> None:
+        import pikepdf
+        pdf = self.pdf
         src = pikepdf.open(io.BytesIO(data))
-        keep.append(src)
-        placed.append((src, len(pdf.pages)))
-        firsts[name] = len(pdf.pages)
+        self.keep.append(src)
+        first = self.firsts[name] = len(pdf.pages)
         pdf.add_pages_from(src)  # with its outline items and named destinations
-        if recto and len(src.pages) % 2 and i < len(pdfs) - 1:
+        if len(self.firsts) == 1:
+            _copy_document_info(pdf, src)
+        self.tree.add(src, first)
+        if self.recto and len(src.pages) % 2 and len(self.firsts) < self.count:
             box = src.pages[-1].mediabox
             pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
-    if placed:
-        _copy_document_info(pdf, placed[0][0])
-    merge_structure_trees(pdf, placed)  # tagged parts: one tree, marked-content ids kept unique
-    _resolve_far_links(pdf, parts, layout, starts)
-    if stamps:
-        templates, keys, items = stamps
-        stamp_pages(pdf, templates, keys, [(firsts[name], its) for (name, _), its in zip(pdfs, items)], lang, root)
-    share_fonts(pdf)
-    return save(pdf)
+
+    def finish(self, parts: list, layout: dict, starts: dict, stamps: tuple | None, lang: str,
+               root: Path | None) -> bytes:
+        pdf = self.pdf
+        self.tree.finish()
+        _resolve_far_links(pdf, parts, layout, starts)
+        if stamps:
+            templates, keys, items = stamps
+            stamp_pages(pdf, templates, keys, [(self.firsts[p.name], its) for p, its in zip(parts, items)], lang,
+                        root)
+        share_fonts(pdf)
+        return save(pdf)
 
 
 def _copy_document_info(pdf, first) -> None:

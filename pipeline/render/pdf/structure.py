@@ -133,36 +133,61 @@ class _Merged:
 def merge_structure_trees(pdf, parts: list) -> list[PartTree]:
     """Merge the structure trees of `parts` = [(part Pdf, index of its first page in pdf.pages)] into one
     StructTreeRoot of `pdf`, whose pages were copied from the parts already. Returns one PartTree per part."""
-    import pikepdf
-    from pikepdf import Array, Dictionary, Name
-    roots = [(src, first, src.Root.get("/StructTreeRoot")) for src, first in parts]
-    if not any(isinstance(root, Dictionary) for _, _, root in roots):
-        return []
-    tree = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
-    document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree))
-    merged, stats = _Merged(), []
-    for i, (src, first, root) in enumerate(roots):
-        if not isinstance(root, Dictionary):
-            stats.append(PartTree(merged.offset, 0, 0, 0))
-            continue
-        stats.append(_merge_part(pdf, src, first, root, f"p{i}-", document, merged))
-    document.K = Array(merged.kids)
-    if merged.namespaces:
-        document.NS = next(iter(merged.namespaces.values()))
-        tree.Namespaces = Array(merged.namespaces.values())
-    tree.K = Array([document])
-    flat = [x for key, value in merged.nums for x in (key, value)]
-    tree.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(flat)))
-    tree.ParentTreeNextKey = merged.offset
-    if merged.ids:
-        names = [x for name in sorted(merged.ids) for x in (pikepdf.String(name), merged.ids[name])]
-        tree.IDTree = Dictionary(Names=Array(names))
-    if merged.role_map:
-        tree.RoleMap = Dictionary(merged.role_map)
-    if merged.class_map:
-        tree.ClassMap = Dictionary(merged.class_map)
-    _mark_catalog(pdf, tree)
-    return stats
+    merge = TreeMerge(pdf)
+    for src, first in parts:
+        merge.add(src, first)
+    return merge.finish()
+
+
+class TreeMerge:
+    """The merge one part at a time, as the join copies each part's pages (so a join can take the parts as they
+    come, pdf.join.Joiner); finish() once all are in."""
+
+    def __init__(self, pdf):
+        self.pdf = pdf
+        self.tree = self.document = None  # made with the first tagged part
+        self.merged = _Merged()
+        self.stats: list = []
+
+    def add(self, src, first: int) -> None:
+        """Part `src`, whose pages start at `first` in the joined file (copied already)."""
+        import pikepdf
+        from pikepdf import Dictionary, Name
+        root = src.Root.get("/StructTreeRoot")
+        if not isinstance(root, pikepdf.Dictionary):
+            self.stats.append(PartTree(self.merged.offset, 0, 0, 0))
+            return
+        if self.tree is None:
+            self.tree = self.pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+            self.document = self.pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=self.tree))
+        self.stats.append(_merge_part(self.pdf, src, first, root, f"p{len(self.stats)}-", self.document,
+                                      self.merged))
+
+    def finish(self) -> list[PartTree]:
+        """The one tree, with its ParentTree, IDTree and maps, in the catalogue; one PartTree per part ([] when no
+        part was tagged)."""
+        import pikepdf
+        from pikepdf import Array, Dictionary
+        pdf, tree, document, merged = self.pdf, self.tree, self.document, self.merged
+        if tree is None:
+            return []
+        document.K = Array(merged.kids)
+        if merged.namespaces:
+            document.NS = next(iter(merged.namespaces.values()))
+            tree.Namespaces = Array(merged.namespaces.values())
+        tree.K = Array([document])
+        flat = [x for key, value in merged.nums for x in (key, value)]
+        tree.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(flat)))
+        tree.ParentTreeNextKey = merged.offset
+        if merged.ids:
+            names = [x for name in sorted(merged.ids) for x in (pikepdf.String(name), merged.ids[name])]
+            tree.IDTree = Dictionary(Names=Array(names))
+        if merged.role_map:
+            tree.RoleMap = Dictionary(merged.role_map)
+        if merged.class_map:
+            tree.ClassMap = Dictionary(merged.class_map)
+        _mark_catalog(pdf, tree)
+        return self.stats
 
 
 def _merge_part(pdf, src, first: int, root, prefix: str, document, merged: _Merged) -> PartTree:
