@@ -38,17 +38,17 @@ def folded(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def english_needle(phrase: str) -> str:
-    """The phrase's longest plain-ASCII word in lower case (every match of english_pattern(phrase) holds it in
-    folded text), or "" when there is none to search for."""
-    words = [w.lower() for w in phrase.split() if w.isascii()]
-    return max(words, key=len, default="")
+def english_needles(phrase: str) -> tuple[str, ...]:
+    """The phrase's plain-ASCII words in lower case, longest first (every match of english_pattern(phrase) holds
+    each of them in folded text); none when it has no such word."""
+    return tuple(sorted({w.lower() for w in phrase.split() if w.isascii()}, key=lambda w: (-len(w), w)))
 
 
 def may_contain(phrase: str, folded_text: str) -> bool:
-    """False only when english_pattern(phrase) cannot match: the regex costs ~40 µs a text, the test ~1 µs."""
-    needle = english_needle(phrase)
-    return not needle or needle in folded_text
+    """False only when english_pattern(phrase) cannot match: the regex costs ~40 µs a text (and ~0.4 ms to
+    compile, once a run), the test ~1 µs. Every word must be there, not just the longest: "feature map" is
+    ruled out by a text that says "feature" but never "map"."""
+    return all(needle in folded_text for needle in english_needles(phrase))
 
 
 GLOSSARY_CACHE_FORMAT = "dl500 glossary terms/1"
