@@ -213,8 +213,8 @@ def mark_written(target: Path, key: str, cache_dir: Path) -> None:
 
 
 LAYOUT_CODE = ("layout.py", "drawings.py", "svgpath.py", "lean.py", "save.py")  # what makes a part's PDF from its HTML (the HTML is in the key itself)
-PDF_CODE = ("__init__.py", "document.py", "parts.py", "pool.py", "stamp.py", "join.py", "structure.py", "fonts.py",
-            "svgs.py",
+PDF_CODE = ("__init__.py", "document.py", "parts.py", "partcache.py", "pool.py", "stamp.py", "join.py", "structure.py",
+            "fonts.py", "svgs.py",
             *LAYOUT_CODE, "../math.py", "../forkserver_init.py", "../lifeline.py")
 
 

@@ -94,7 +94,7 @@ def join_job(args):
 
     from ..output import atomic_write
     from .join import join_parts
-    from .parts import PartCache
+    from .partcache import PartCache
     pdfs, folder, parts, layout, starts, stamps, recto, lang, root, target = args
     t0 = time.monotonic()
     cache = PartCache(Path(folder))
