@@ -201,3 +201,25 @@ def test_status_files_do_not_depend_on_the_terminal(tmp_path, monkeypatch, capsy
         assert main(["status", ".", "--no-history", "--out", str(out)]) == 0
         files.append({p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.suffix in (".json", ".md")})
     assert files[0] == files[1] and files[0]
+
+
+# --- the command leaves without tearing the interpreter down (cli.run) ----------------------------------------------
+
+def test_the_command_flushes_everything_and_keeps_its_exit_code(tmp_path):
+    """`dl500` ends with os._exit after main(): what it wrote to a pipe is all there, and the exit code is main's."""
+    import json
+    import sys
+
+    from conftest import copy_fixture, patch_file
+    root = copy_fixture("minimal", tmp_path / "book")
+    run = [sys.executable, "-m", "pipeline"]
+    ok = subprocess.run([*run, "check", str(root), "--format", "json"], capture_output=True, text=True, timeout=120,
+                        cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    json.loads(ok.stdout)  # whole
+    patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数，见 [](#nowhere)。")
+    bad = subprocess.run([*run, "check", str(root), "--format", "json"], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert bad.returncode == 1 and any(d["code"] == "DL401" for d in json.loads(bad.stdout)["diagnostics"]), bad.stdout[-500:]
+    usage = subprocess.run([*run, "no-such-command"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr

@@ -155,3 +155,19 @@ def test_the_page_count_kept_for_the_next_build_is_the_joined_files(tmp_path, ca
         assert rc == 0, err
         kept = json.loads((root / ".dl500-cache/render/zh-pages.json").read_text("utf-8"))
         assert kept["pages"] == pages(root), recto
+
+
+def test_the_join_says_so_when_a_cached_part_went_missing(tmp_path):
+    """The join's worker reads the parts this build did not lay out from the cache itself (pool.join_job): an entry
+    gone since the plan saw it (or planted as a symlink) is an error that says what to do, not a broken PDF."""
+    import pytest
+
+    from pipeline.render.pdf.pool import join_job
+    (tmp_path / "pdf").mkdir()
+    (tmp_path / "pdf" / f"{'b' * 64}.pdf").symlink_to("/etc/hostname")
+    for key in ("a" * 64, "b" * 64):
+        args = ([("front", None, key)], str(tmp_path), [], {}, {}, None, False, "zh", str(tmp_path),
+                str(tmp_path / "out.pdf"))
+        with pytest.raises(RuntimeError, match="went missing during the build"):
+            join_job(args)
+    assert not (tmp_path / "out.pdf").exists()
