@@ -13,6 +13,18 @@ def _broken_link(root):
     patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", "个参数，见 [](#nowhere)。")
 
 
+def _invalid_book_where(tmp_path, monkeypatch, module, name: str, message: str):
+    """The fixture book with a validation error (a broken link), in which `module.name` raises RuntimeError(message)."""
+    root = copy_fixture("minimal", tmp_path / "book")
+    monkeypatch.chdir(root)
+    _broken_link(root)
+
+    def failing(*a, **k):
+        raise RuntimeError(message)
+    monkeypatch.setattr(module, name, failing)
+    return root
+
+
 def test_validation_runs_in_another_process_beside_prepare(tmp_path, capsys, monkeypatch):
     from pipeline import build, validate
     root = copy_fixture("minimal", tmp_path / "book")
@@ -31,13 +43,7 @@ def test_validation_runs_in_another_process_beside_prepare(tmp_path, capsys, mon
 def test_a_book_with_validation_errors_reports_them_even_when_prepare_fails(tmp_path, capsys, monkeypatch):
     """Before, validation stopped the build before prepare ran: prepare's failure on such a book stays unseen."""
     from pipeline import build
-    root = copy_fixture("minimal", tmp_path / "book")
-    monkeypatch.chdir(root)
-    _broken_link(root)
-
-    def failing(*a, **k):
-        raise RuntimeError("prepare broke")
-    monkeypatch.setattr(build, "prepare", failing)
+    root = _invalid_book_where(tmp_path, monkeypatch, build, "prepare", "prepare broke")
     rc, _, err = run_cli(capsys, "build", ".", "--format", "epub")
     assert rc == 1 and "DL401" in err and "validation error" in err and "prepare broke" not in err
     assert not (root / "build" / "zh" / "dl500.epub").exists()
@@ -89,13 +95,7 @@ def test_no_layout_starts_and_no_line_is_shown_before_validation_passes(tmp_path
 
 def test_a_renderer_that_fails_on_an_invalid_book_reports_the_validation_errors(tmp_path, capsys, monkeypatch):
     from pipeline.render import epub
-    root = copy_fixture("minimal", tmp_path / "book")
-    monkeypatch.chdir(root)
-    _broken_link(root)
-
-    def failing(*a, **k):
-        raise RuntimeError("epub broke")
-    monkeypatch.setattr(epub, "render", failing)
+    root = _invalid_book_where(tmp_path, monkeypatch, epub, "render", "epub broke")
     rc, _, err = run_cli(capsys, "build", ".", "--format", "epub")
     assert rc == 1 and "DL401" in err and "epub broke" not in err, err
     patch_file(root, "source/ch02/conv-params.zh.md", "见 [](#nowhere)", "见下文")
