@@ -178,10 +178,10 @@ class _Build:
 
 def build_pdfs_in_parts(requests, root: Path, cache_dir: Path, jobs: int, key_parts: tuple,
                         on_event=None, settings: PrintSettings | None = None, gate=lambda: None) -> list:
-    """[(book, edition, meta, report, target)] (any iterable) → the size of each edition's joined PDF, written
-    to its `target` by the join's worker. Every part of every edition
-    is laid out (or reused) once, all editions' parts in one pool, longest first; as soon as an edition's parts are
-    done its page numbers are stamped and its parts joined, in workers of the same pool (pool.py says why). An
+    """[(book, edition, meta, report, target)] (any iterable) → the size of each edition's joined PDF, written to its
+    `target` by the join's worker. Every part of every edition is laid out (or reused) once, all editions' parts in
+    one pool, longest first; as soon as an edition's parts are done its page numbers are stamped and its parts
+    joined, in workers of the same pool (pool.py says why). An
     edition is planned while the earlier ones' first tasks run. `report` gets the figures of that edition's build.
     `on_event(dict)` hears of the layout as it goes (layout-start per edition, part per part laid out, layout-end
     per edition); it must not block. `gate()` is called once the first edition is planned, before any layout
