@@ -21,54 +21,34 @@ from .structure import TreeMerge
 def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tuple | None = None,
                recto: bool = False, lang: str = "zh", root: Path | None = None, keep: list | None = None) -> bytes:
     """One PDF: the parts in order (blank versos where a chapter must start on a recto), one outline, the front
-    part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position.
-    `stamps`: (the templates' PDF, their keys, each part's page items) for stamp.stamp_pages. `keep`: a list that
-    holds the opened documents after the return (a worker about to end leaves freeing them to its exit)."""
-    join = Joiner(len(pdfs), recto, keep)
-    for name, data in pdfs:
-        join.add(name, data)
-    return join.finish(parts, layout, starts, stamps, lang, root)
-
-
-class Joiner:
-    """The join, one part at a time in book order (a worker can take the parts it has while the others are laid
-    out: pool.early_join_job), then finish(). Every join goes through it, so the objects are made in the same
-    order and the file has the same bytes however the parts came."""
-
-    def __init__(self, count: int, recto: bool = False, keep: list | None = None):
-        import pikepdf
-        self.pdf = pikepdf.Pdf.new()
-        self.keep = keep if keep is not None else []
-        self.keep.append(self.pdf)
-        self.count, self.recto = count, recto
-        self.firsts: dict = {}  # part name -> index of its first page
-        self.tree = TreeMerge(self.pdf)  # tagged parts: one tree, marked-content ids kept unique
-
-    def add(self, name: str, data: bytes) -> None:
-        import pikepdf
-        pdf = self.pdf
+    part's metadata, and every href="xref:ID" link turned into a GoTo to the target's page and position. Each
+    part's structure tree is merged right after its pages are copied. `stamps`: (the templates' PDF, their keys,
+    each part's page items) for stamp.stamp_pages. `keep`: a list that holds the opened documents after the
+    return (a worker about to end leaves freeing them to its exit)."""
+    import pikepdf
+    keep = keep if keep is not None else []
+    pdf = pikepdf.Pdf.new()
+    keep.append(pdf)
+    firsts: dict = {}  # part name -> index of its first page
+    tree = TreeMerge(pdf)  # tagged parts: one tree, marked-content ids kept unique
+    for i, (name, data) in enumerate(pdfs):
         src = pikepdf.open(io.BytesIO(data))
-        self.keep.append(src)
-        first = self.firsts[name] = len(pdf.pages)
+        keep.append(src)
+        first = firsts[name] = len(pdf.pages)
         pdf.add_pages_from(src)  # with its outline items and named destinations
-        if len(self.firsts) == 1:
+        if i == 0:
             _copy_document_info(pdf, src)
-        self.tree.add(src, first)
-        if self.recto and len(src.pages) % 2 and len(self.firsts) < self.count:
+        tree.add(src, first)
+        if recto and len(src.pages) % 2 and i < len(pdfs) - 1:
             box = src.pages[-1].mediabox
             pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
-
-    def finish(self, parts: list, layout: dict, starts: dict, stamps: tuple | None, lang: str,
-               root: Path | None) -> bytes:
-        pdf = self.pdf
-        self.tree.finish()
-        _resolve_far_links(pdf, parts, layout, starts)
-        if stamps:
-            templates, keys, items = stamps
-            stamp_pages(pdf, templates, keys, [(self.firsts[p.name], its) for p, its in zip(parts, items)], lang,
-                        root)
-        share_fonts(pdf)
-        return save(pdf)
+    tree.finish()
+    _resolve_far_links(pdf, parts, layout, starts)
+    if stamps:
+        templates, keys, items = stamps
+        stamp_pages(pdf, templates, keys, [(firsts[name], its) for (name, _), its in zip(pdfs, items)], lang, root)
+    share_fonts(pdf)
+    return save(pdf)
 
 
 def _copy_document_info(pdf, first) -> None:

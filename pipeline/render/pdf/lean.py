@@ -5,8 +5,8 @@ of the Chinese edition, and they say nothing to a screen reader (no /Lang, /Actu
 plain span, and each plain /NonStruct (an element WeasyPrint has no role for: strong, em, code, pre, anonymous
 boxes; the standard reads its content as its parent's), is replaced by its content in its parent (its
 marked-content ids move up, as MCRs where the parent sits on another page) and the ParentTree is rebuilt from the
-tree. The part's text, figures, alt text, links and
-reading order stay; the join then copies a quarter of the elements (time, memory) and the file is smaller.
+tree. The part's text, figures, alt text, links and reading order stay; the join then copies a fraction of the
+elements (time, memory) and the file is smaller.
 Runs in the layout worker, so a part is made lean once and cached so.
 """
 

@@ -140,8 +140,8 @@ def merge_structure_trees(pdf, parts: list) -> list[PartTree]:
 
 
 class TreeMerge:
-    """The merge one part at a time, as the join copies each part's pages (so a join can take the parts as they
-    come, pdf.join.Joiner); finish() once all are in."""
+    """The merge one part at a time, right after the join copies that part's pages (pdf.join.join_parts); finish()
+    once all are in."""
 
     def __init__(self, pdf):
         self.pdf = pdf
