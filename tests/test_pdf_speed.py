@@ -171,3 +171,26 @@ def test_the_join_says_so_when_a_cached_part_went_missing(tmp_path):
         with pytest.raises(RuntimeError, match="went missing during the build"):
             join_job(args)
     assert not (tmp_path / "out.pdf").exists()
+
+
+def claim_page_content(text: str) -> bytes:
+    """The content stream of a one-paragraph page holding one guarded figure, laid out with the print stylesheet."""
+    import io
+
+    import pikepdf
+    import weasyprint
+
+    from pipeline.templates import template_dir
+    css = (template_dir() / "book.css").read_text("utf-8")
+    html = f'<html><head><style>{css}</style></head><body><p>约 <span class="claim">{text}</span>。</p></body></html>'
+    with pikepdf.open(io.BytesIO(weasyprint.HTML(string=html).write_pdf())) as pdf:
+        return pdf.pages[0].obj.Contents.read_bytes()
+
+
+def test_a_guarded_figures_dotted_underline_costs_the_same_however_long():
+    """The print marker of a claim is one dashed stroke per run of text. As a dotted border WeasyPrint drew each dot
+    as a circle of four curves: 1.6 MB of the real zh PDF (issue 21)."""
+    short, long = claim_page_content("12"), claim_page_content("1234567890 " * 5)
+    assert long.count(b" c\n") == short.count(b" c\n") == 0  # no curve at all, let alone one per dot
+    assert b"0.176471 0.643137 0.305882 RG" in long  # #2da44e, stroked
+    assert b"[0 " in long and b" d\n" in long  # a dash pattern of dots
