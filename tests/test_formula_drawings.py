@@ -49,6 +49,12 @@ def weasyprint_drawing(data: bytes, width: float, height: float) -> tuple[bytes,
     return ops, {name: dict(state) for name, state in resources["ExtGState"].items()}
 
 
+def drawn(drawing: tuple) -> tuple[bytes, dict]:
+    """(operators, graphics states) of svgpath's drawing with each glyph form's content put back where it is used."""
+    ops, states, glyphs = drawing
+    return svgpath.inline_glyphs(ops, glyphs), states
+
+
 def test_the_weasyprint_the_converter_copies_is_the_one_installed():
     import weasyprint
     assert weasyprint.__version__.startswith(svgpath.WEASYPRINT)
@@ -63,8 +69,10 @@ def test_operators_are_weasyprints_byte_for_byte(formula_svgs, size):
         width, height = w * size[0] * 0.75, h * size[1] * 0.75
         mine = svgpath.formula_operators(data, width, height)
         assert mine is not None, data[:200]
-        assert mine == weasyprint_drawing(data, width, height)
-        assert b" c" in mine[0] and b"re\nW\nn" in mine[0]  # curves (from quadratics) and the <use> clip
+        assert drawn(mine) == weasyprint_drawing(data, width, height)
+        ops, _, glyphs = mine
+        assert b"re\nW\nn" in ops and b" c\n" not in ops  # the <use> clip; no outline drawn in place
+        assert any(b" c\n" in content for content, _ in glyphs.values())  # curves (from quadratics) in the forms
 
 
 def test_fraction_bar_and_empty_glyph_drawn_as_weasyprint_does():
@@ -73,7 +81,7 @@ def test_fraction_bar_and_empty_glyph_drawn_as_weasyprint_does():
            b'fill="black" /><rect x="1" y="-3" width="18" height="0.8" fill="black" />'
            b'<rect x="1" y="-3" width="0" height="0.8" fill="black" /><g><path d="M 1 1 L 2 2 Q 3 3 4 1 Z" /></g>'
            b'<path d="M 5 5 Z M 6 6 C 1 2 3 4 5 6 L 7 7 8 8 Z" fill="#336699" /></svg>')
-    assert svgpath.formula_operators(svg, 30.0, 15.0) == weasyprint_drawing(svg, 30.0, 15.0)
+    assert drawn(svgpath.formula_operators(svg, 30.0, 15.0)) == weasyprint_drawing(svg, 30.0, 15.0)
 
 
 OUTSIDE = {
@@ -182,8 +190,8 @@ def test_pages_drawn_directly_look_like_weasyprints(formula_svgs, tmp_path, monk
 def test_drawings_of_another_converter_version_are_not_reused(tmp_path, monkeypatch):
     key = ("ab" * 32, "10.0", "10.0")
     with drawings.formulas_drawn_once(tmp_path):
-        drawings._save(key, (b"0 0 m 1 1 l f", {}))
-        assert drawings._load(key) == (b"0 0 m 1 1 l f", {})
+        drawings._save(key, (b"0 0 m 1 1 l f", {}, {}))
+        assert drawings._load(key) == (b"0 0 m 1 1 l f", {}, {})
         monkeypatch.setattr(svgpath, "VERSION", "svgpath-other")
         assert drawings._load(key) is None
 
@@ -209,5 +217,52 @@ def test_mutated_formulas_are_refused_or_drawn_as_weasyprint_draws_them(formula_
         mine = svgpath.formula_operators(bytes(data), 17.3, 11.9)
         if mine is not None:
             accepted += 1
-            assert mine == weasyprint_drawing(bytes(data), 17.3, 11.9), bytes(data)
+            assert drawn(mine) == weasyprint_drawing(bytes(data), 17.3, 11.9), bytes(data)
     assert accepted > 10  # the mutations also hit places that leave a drawable formula
+
+
+def test_a_kept_drawing_with_a_forged_glyph_form_is_not_used(tmp_path):
+    """The drawings' cache is in the working tree: a kept drawing may name only its own glyph forms, each a path
+    and its fill under the name its content hashes to."""
+    import hashlib
+
+    def form(content: bytes, bbox=(0.0, 0.0, 6.0, 6.0)) -> tuple[str, tuple]:
+        return "g" + hashlib.sha256(content).hexdigest()[:16], (content, bbox)
+
+    name, glyph = form(b"0 0 m\n1 1 l\n2 0 l\n3 3 4 4 5 5 c\nh\nf")
+    good = (f"q\n/{name} Do\nQ".encode(), {}, {name: glyph})
+    key = ("cd" * 32, "10.0", "10.0")
+    forged = {
+        "a font in the form": dict([form(b"BT\n/F1 9 Tf\n(x) Tj\nET\nf")]),
+        "an image in the form": dict([form(b"0 0 m\n/x1 Do\nf")]),
+        "a stroke, not a fill": dict([form(b"0 0 m\n1 1 l\nS")]),
+        "a name that is not the content's hash": {name: (glyph[0] + b"\nh\nf", glyph[1])},
+        "a box that is not finite": dict([form(glyph[0], (0.0, float("nan"), 1.0, 1.0))]),
+    }
+    with drawings.formulas_drawn_once(tmp_path):
+        drawings._save(key, good)
+        assert drawings._load(key) == good
+        for case, glyphs in forged.items():
+            ops = b"\n".join(f"/{n} Do".encode() for n in glyphs)
+            drawings._save(key, (ops, {}, glyphs))
+            assert drawings._load(key) is None, case
+        for ops in (b"/g" + b"0" * 16 + b" Do", b"/x1 Do", b"/F1 9 Tf"):  # a form it does not hold, another resource
+            drawings._save(key, (good[0] + b"\n" + ops, {}, good[2]))
+            assert drawings._load(key) is None, ops
+
+
+def test_a_glyph_drawn_many_times_is_one_form(formula_svgs, tmp_path, monkeypatch):
+    """Every formula twice, at two heights: each glyph's outline is stored once, in a form the pages draw with Do;
+    no outline is written into the page content itself."""
+    import io
+
+    import pikepdf
+    data, _ = _lay_out(formula_svgs, tmp_path, "forms", True, monkeypatch)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        forms = {n: f for page in pdf.pages for n, f in (page.Resources.get("/XObject") or {}).items()
+                 if n.startswith("/g")}
+        content = b"".join(page.Contents.read_bytes() for page in pdf.pages)
+        assert forms and all(f"{n} Do".encode() in content for n in forms)
+        assert content.count(b" Do") > 2 * len(forms)  # each form drawn again and again
+        assert b" c\n" not in content  # the outlines' curves are in the forms only
+        assert all(f.Subtype == "/Form" and len(f.BBox) == 4 and f.read_bytes().endswith(b"\nf") for f in forms.values())

@@ -297,3 +297,57 @@ def test_untagged_parts_when_tags_are_off(tmp_path, capsys, monkeypatch):
     _build(root, monkeypatch, capsys, "parts", False, "--lang", "en")
     info = subprocess.run(["pdfinfo", str(root / "build/en/dl500.pdf")], capture_output=True, text=True).stdout
     assert re.search(r"^Tagged:\s+no$", info, re.M), info
+
+
+def glyph_forms(pdf_path) -> dict:
+    """Formula glyph form name -> the objects stored under it, over every page's resources."""
+    import pikepdf
+
+    from pipeline.render.pdf.join import GLYPH_FORM
+    out: dict = {}
+    with pikepdf.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            forms = page.obj.Resources.get("/XObject") or {}
+            for name in forms.keys():
+                if GLYPH_FORM.fullmatch(name):
+                    out.setdefault(name, set()).add(forms[name].objgen)
+    return out
+
+
+def test_a_glyph_in_two_chapters_is_stored_once(tmp_path, capsys, monkeypatch):
+    """Each part draws its formulas' glyphs as forms of its own (svgpath); the book keeps one of each."""
+    import pikepdf
+
+    from pipeline.render.pdf.join import GLYPH_FORM
+    root = copy_fixture("minimal", tmp_path / "book")
+    patch_file(root, "source/ch02/conv-params.zh.md", "个参数。", r"个参数，与 $\sigma(x)$ 无关。")  # σ as in ch01
+    _build(root, monkeypatch, capsys, "parts", False, "--lang", "zh", "--jobs", "2")
+    forms = glyph_forms(root / "build/zh/dl500.pdf")
+    assert forms and all(len(objects) == 1 for objects in forms.values()), forms
+    with pikepdf.open(root / "build/zh/dl500.pdf") as pdf:
+        drawn = []
+        for page in pdf.pages:
+            content = b"".join(s.read_bytes() for s in (list(page.Contents) if isinstance(page.Contents, pikepdf.Array)
+                                                        else [page.Contents]))
+            forms = page.Resources.get("/XObject") or {}
+            drawn.append({n for n in forms.keys() if GLYPH_FORM.fullmatch(n) and f"{n} Do".encode() in content})
+    chapters = [names for names in drawn if names]
+    assert len(chapters) >= 2 and set.intersection(*chapters[-2:])  # a glyph drawn in both chapters' pages
+
+
+def test_the_join_shares_a_glyph_form_only_where_its_bytes_are_the_same():
+    import pikepdf
+    from pikepdf import Dictionary
+
+    from pipeline.render.pdf.join import share_glyph_forms
+    pdf = pikepdf.new()
+    name, other = "/g" + "0" * 16, "/g" + "1" * 16
+    for content in (b"0 0 m 1 1 l f", b"0 0 m 1 1 l f", b"0 0 m 9 9 l f"):  # two parts alike, a third forged
+        pdf.add_blank_page()
+        forms = Dictionary({name: pdf.make_stream(content), other: pdf.make_stream(b"0 0 m 2 2 l f")})
+        pdf.pages[-1].Resources = pdf.make_indirect(Dictionary(XObject=forms))
+    assert share_glyph_forms(pdf) == 3  # the second part's two forms and the third part's other one
+    first, second, third = (p.Resources.XObject for p in pdf.pages)
+    assert second[name].objgen == first[name].objgen and {second[other].objgen, third[other].objgen} == \
+        {first[other].objgen}
+    assert third[name].objgen != first[name].objgen and third[name].read_bytes() == b"0 0 m 9 9 l f"

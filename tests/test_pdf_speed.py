@@ -140,8 +140,8 @@ def test_a_formula_drawing_planted_as_a_link_or_fifo_is_a_miss(tmp_path):
         os.mkfifo(path)
         assert drawings._load(key) is None
         path.unlink()
-        drawings._save(key, (b"0 0 m 1 1 l S", {}))
-        assert drawings._load(key) == (b"0 0 m 1 1 l S", {})
+        drawings._save(key, (b"0 0 m 1 1 l S", {}, {}))
+        assert drawings._load(key) == (b"0 0 m 1 1 l S", {}, {})
 
 
 def test_the_page_count_kept_for_the_next_build_is_the_joined_files(tmp_path, capsys, monkeypatch):

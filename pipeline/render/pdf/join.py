@@ -10,6 +10,7 @@ file (docs/build.md, "The join").
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from .fonts import share_fonts
@@ -47,8 +48,43 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tupl
     if stamps:
         templates, keys, items = stamps
         stamp_pages(pdf, templates, keys, [(firsts[name], its) for (name, _), its in zip(pdfs, items)], lang, root)
+    share_glyph_forms(pdf)
     share_fonts(pdf)
     return save(pdf)
+
+
+GLYPH_FORM = re.compile(r"/g[0-9a-f]{16}")  # svgpath.glyph_form's names
+
+
+def share_glyph_forms(pdf) -> int:
+    """One copy of each formula glyph's form (svgpath) for the whole book: every part drew its own. A form is
+    named by a hash of its content; two of the same name are shared only if their stored bytes are equal too.
+    Returns how many copies were dropped (qpdf writes only what is still referenced)."""
+    import pikepdf
+    first: dict = {}  # name -> (form, its raw bytes)
+    done, dropped = set(), 0
+    for page in pdf.pages:
+        res = page.obj.get("/Resources")
+        forms = res.get("/XObject") if isinstance(res, pikepdf.Dictionary) else None
+        if not isinstance(forms, pikepdf.Dictionary):
+            continue
+        shared = forms.objgen if forms.is_indirect else res.objgen if res.is_indirect else None
+        if shared in done:  # a part's pages share one resource dictionary: each is looked at once
+            continue
+        if shared is not None:
+            done.add(shared)
+        for name in [k for k in forms.keys() if GLYPH_FORM.fullmatch(k)]:
+            form = forms[name]
+            if not isinstance(form, pikepdf.Stream):
+                continue
+            kept = first.get(name)
+            if kept is None:
+                first[name] = (form, form.read_raw_bytes())
+            elif kept[0].objgen != form.objgen and kept[1] == form.read_raw_bytes() \
+                    and kept[0].stream_dict.unparse() == form.stream_dict.unparse():
+                forms[name] = kept[0]
+                dropped += 1
+    return dropped
 
 
 def _copy_document_info(pdf, first) -> None:

@@ -10,14 +10,21 @@ glyph outlines are converted once per process by their `d` string. Anything else
 relative or arc commands, a style, a transform, opacity, a colour with alpha, a DOCTYPE or entity, a forward
 reference, a number out of range) gives None: the caller lets WeasyPrint draw it. The bytes are untrusted (a file
 in the working tree's cache): no DOCTYPE means expat expands no entity, and sizes and counts are bounded.
+
+One departure from WeasyPrint, in where the bytes go, not in what is drawn: a glyph's outline (a filled `<path>`
+of GLYPH_MIN_BYTES or more) is a Form XObject named by its content (`/g<hash> Do`), drawn once per part however
+often the glyph occurs, where WeasyPrint repeats the path at every occurrence. The outlines were 6.6 MB of the
+real zh PDF's 9.7 MB of page content (issue 21). A form inherits the graphics state, so the operators with each
+form's content put back in place of its `Do` (`inline_glyphs`) are WeasyPrint's, byte for byte.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 
-VERSION = "svgpath-1"  # in the drawings' cache key: a change here must not mix with drawings made before
+VERSION = "svgpath-2"  # in the drawings' cache key: a change here must not mix with drawings made before
 WEASYPRINT = "70."  # the WeasyPrint whose drawing this copies (checked by tests/test_formula_drawings.py): another
 # one draws formulas itself until the tests pass against it and this says so
 
@@ -40,22 +47,30 @@ NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 PATH_TOKEN = re.compile(r"[\s,]*(?:([MLQCZ])|(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?=[\s,MLQCZ-]|$))")
 ARITY = {"M": 2, "L": 2, "Q": 4, "C": 6, "Z": 0}
 ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,200}")
+GLYPH_MIN_BYTES = 64  # a shorter outline costs less inline than as a form and its `Do`
+GLYPH_NAME = re.compile(rb"/(g[0-9a-f]{16}) Do")
 
 
 class Unsupported(Exception):
     """The SVG leaves the subset drawn here: WeasyPrint draws it."""
 
 
-def formula_operators(data: bytes, width: float, height: float) -> tuple[bytes, dict] | None:
-    """(PDF operators, graphics states) WeasyPrint's `SVGImage.draw(stream, width, height)` would write for this
-    SVG, or None when it leaves the subset."""
+def formula_operators(data: bytes, width: float, height: float) -> tuple[bytes, dict, dict] | None:
+    """(PDF operators, graphics states, glyph forms) for this SVG, or None when it leaves the subset. The glyph
+    forms map each name the operators draw with `Do` to (the form's content, its bounding box); with those put back
+    in place (`inline_glyphs`), the operators are what WeasyPrint's `SVGImage.draw(stream, width, height)` writes."""
     try:
         root = parse_svg(data)
         ops = _Operators()
         _Drawing(root, ops).draw_root(float(width), float(height))
     except (Unsupported, ValueError, ArithmeticError, RecursionError):  # the latter three only through a bug here
         return None
-    return b"\n".join(ops.items), ops.states
+    return b"\n".join(ops.items), ops.states, ops.glyphs
+
+
+def inline_glyphs(ops: bytes, glyphs: dict) -> bytes:
+    """The operators with each glyph form's content in place of its `Do`: what WeasyPrint would have written."""
+    return GLYPH_NAME.sub(lambda m: glyphs[m.group(1).decode()][0], ops)
 
 
 def parse_svg(data: bytes) -> ET.Element:
@@ -132,6 +147,7 @@ class _Operators:
         self.fmt = _to_bytes
         self.items: list[bytes] = []
         self.states: dict = {}
+        self.glyphs: dict = {}  # name -> (form content, bounding box)
 
     def push(self) -> None:
         self.items.append(b"q")
@@ -222,7 +238,8 @@ class _Drawing:
             self.draw_children(element, fill, depth + 1)
             self.ops.pop()
         elif name == "path":
-            self.draw_shape(fill, path_operators(element.get("d", "")))
+            d = element.get("d", "")
+            self.draw_shape(fill, path_operators(d), glyph_form(d))
         elif name == "rect":
             self.draw_shape(fill, rect_operators(element, self.ops.fmt))
         elif name == "use":
@@ -230,11 +247,16 @@ class _Drawing:
         else:
             raise Unsupported(name)
 
-    def draw_shape(self, fill: str, path: list) -> None:
+    def draw_shape(self, fill: str, path: list, glyph: tuple | None = None) -> None:
         self.ops.push()
         filled = self.ops.paint_state(fill)
-        self.ops.items += path
-        self.ops.items.append(b"f" if filled else b"n")
+        if filled and glyph is not None:
+            name, content, bbox = glyph
+            self.ops.items.append(b"/" + name.encode() + b" Do")
+            self.ops.glyphs[name] = (content, bbox)
+        else:
+            self.ops.items += path
+            self.ops.items.append(b"f" if filled else b"n")
         self.ops.pop()
 
     def draw_use(self, use: ET.Element, fill: str) -> None:
@@ -306,6 +328,36 @@ def path_operators(d: str) -> list[bytes]:
             _paths[d] = hit
             _paths_size[0] += size
     return hit
+
+
+_glyphs: dict = {}  # d -> (name, form content, bounding box) or None; at most 50,000 outlines kept
+
+
+def glyph_form(d: str) -> tuple[str, bytes, tuple] | None:
+    """(name, content, bounding box) of the Form XObject that fills this outline, or None for an outline too short
+    to be worth a form. The name is a hash of the content: the same glyph gets the same name in every formula,
+    part and build."""
+    if d in _glyphs:
+        return _glyphs[d]
+    path = path_operators(d)
+    content = b"\n".join((*path, b"f"))
+    hit = None
+    if len(content) >= GLYPH_MIN_BYTES:
+        hit = ("g" + hashlib.sha256(content).hexdigest()[:16], content, path_bounds(path))
+    if len(_glyphs) < 50_000:
+        _glyphs[d] = hit
+    return hit
+
+
+def path_bounds(path: list[bytes]) -> tuple[float, float, float, float]:
+    """A box holding every point of the path, control points included (a Bézier curve lies in their hull), one
+    unit wider on each side."""
+    xs, ys = [], []
+    for op in path:
+        numbers = op.split()[:-1]
+        xs += map(float, numbers[0::2])
+        ys += map(float, numbers[1::2])
+    return min(xs) - 1, min(ys) - 1, max(xs) + 1, max(ys) + 1
 
 
 def path_commands(d: str) -> list[tuple[str, list[float]]]:
