@@ -58,10 +58,11 @@ def top_elements(root) -> list:
 
 
 def collect_elements(tops: list) -> tuple:
-    """One walk of the tree under `tops`: (elements with an /ID, with an /NS, with attributes /A, count of
+    """One walk of the tree under `tops`: (elements with an /ID, with an /NS, with attributes naming /Headers (the
+    table cells whose names the join prefixes; the figures' layout attributes are most of the others), count of
     elements, count of Figures), each element once, no deeper than MAX_TREE_DEPTH."""
     import pikepdf
-    ids, with_ns, with_attrs, count, figures = [], [], [], 0, 0
+    ids, with_ns, with_headers, count, figures = [], [], [], 0, 0
     stack, seen = [(t, 0) for t in tops], set()
     while stack:
         elem, depth = stack.pop()
@@ -71,24 +72,34 @@ def collect_elements(tops: list) -> tuple:
             seen.add(elem.objgen)
         count += 1
         figures += elem.get("/S") == pikepdf.Name.Figure
-        for key, into in (("/ID", ids), ("/NS", with_ns), ("/A", with_attrs)):
-            if key in elem:
-                into.append(elem)
+        if "/ID" in elem:
+            ids.append(elem)
+        if "/NS" in elem:
+            with_ns.append(elem)
+        if "/A" in elem and names_headers(elem.A):
+            with_headers.append(elem)
         kids = elem.get("/K")
         kids = list(kids) if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else [])
         stack += [(k, depth + 1) for k in reversed(kids) if isinstance(k, pikepdf.Dictionary)]
-    return ids, with_ns, with_attrs, count, figures
+    return ids, with_ns, with_headers, count, figures
+
+
+def names_headers(attrs) -> bool:
+    """Whether an element's attributes (one dictionary or an array of them) hold a /Headers entry."""
+    import pikepdf
+    return any(isinstance(a, pikepdf.Dictionary) and "/Headers" in a
+               for a in (attrs if isinstance(attrs, pikepdf.Array) else [attrs]))
 
 
 def walk_record(tops: list):
     """What the join needs of a part's tree, found here once (in the layout worker, cached with the part) instead of
-    at every join: a dictionary of the elements with an /ID, /NS or /A, and the counts; None if one of those
-    elements is not an indirect object (a copy in the record would not be the element)."""
+    at every join: a dictionary of the elements with an /ID, an /NS or /Headers in their attributes, and the counts;
+    None if one of those elements is not an indirect object (a copy in the record would not be the element)."""
     import pikepdf
-    ids, with_ns, with_attrs, count, figures = collect_elements(tops)
-    if not all(e.is_indirect for e in (*ids, *with_ns, *with_attrs)):
+    ids, with_ns, with_headers, count, figures = collect_elements(tops)
+    if not all(e.is_indirect for e in (*ids, *with_ns, *with_headers)):
         return None
-    return pikepdf.Dictionary(IDs=pikepdf.Array(ids), NS=pikepdf.Array(with_ns), A=pikepdf.Array(with_attrs),
+    return pikepdf.Dictionary(IDs=pikepdf.Array(ids), NS=pikepdf.Array(with_ns), Headers=pikepdf.Array(with_headers),
                               Count=count, Figures=figures)
 
 

@@ -71,16 +71,16 @@ def _walk_part(root, prefix: str) -> _PartWalk:
     import pikepdf
     record = root.get(WALK_KEY)
     try:
-        ids, with_ns, with_attrs = (list(record[k]) for k in ("/IDs", "/NS", "/A"))
+        ids, with_ns, with_headers = (list(record[k]) for k in ("/IDs", "/NS", "/Headers"))
         count, figures = int(record.Count), int(record.Figures)
     except (TypeError, KeyError, AttributeError, ValueError):
-        ids, with_ns, with_attrs, count, figures = collect_elements(top_elements(root))
+        ids, with_ns, with_headers, count, figures = collect_elements(top_elements(root))
     walk = _PartWalk(with_ns=[e for e in with_ns if _is_elem(e)], count=count, figures=figures)
     for elem in ids:
         if _is_elem(elem) and "/ID" in elem:
             elem.ID = pikepdf.String(prefix + str(elem.ID))
             walk.ids.append((str(elem.ID), elem))
-    for elem in with_attrs:
+    for elem in with_headers:
         if _is_elem(elem) and "/A" in elem:
             _prefix_headers(elem.A, prefix)
     return walk
