@@ -40,6 +40,14 @@ TYPED_REF = re.compile(r"(?P<lead>见|参见|参考|详见|see|See|cf\.|Section|
 HEADING = re.compile(r"(#{1,6})\s+(.*)")
 
 
+MAY_HOLD_IMG = re.compile(r"<img", re.I)  # with `![`, how every image span starts (`![…](…)`, `<img src=…>`)
+
+
+def may_hold_image(body: str) -> bool:
+    """False where no image span can be in the body (most texts), so it need not be scanned for one."""
+    return "![" in body or MAY_HOLD_IMG.search(body) is not None
+
+
 @dataclass
 class CodeBlock:
     line: int  # line of the opening fence, in the file

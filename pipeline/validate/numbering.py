@@ -6,6 +6,7 @@ import re
 
 from ..diagnostics import WARNING, diag
 from ..model import iter_groups, iter_question_refs, number_index
+from .body_scanner import may_hold_image
 
 TITLE_NUMBER = re.compile(r"^\s*\**\s*(第?\s*\d+(?:\.\d+)+\.?|\d+\s*[、.．]\s)")
 
@@ -17,7 +18,7 @@ def figure_index(book, body_of) -> dict[str, str]:
         n = 0
         for ref in iter_question_refs(ch.items):
             qt = book.text(ref.qid, book.primary)
-            if qt is None:
+            if qt is None or not may_hold_image(qt.body):
                 continue
             for span in body_of(qt).spans({"image"}):
                 fid = span.attrs.get("id")
