@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
