@@ -201,8 +201,9 @@ PATH_CONTENT = re.compile(rb"%s(?:\n%s)*\nf" % (_PATH_OP, _PATH_OP))  # moves, l
 
 
 def _is_glyph_form(name: str, content: bytes, bbox: tuple) -> bool:
+    from .svgpath import glyph_name
     return len(bbox) == 4 and all(math.isfinite(x) for x in bbox) and PATH_CONTENT.fullmatch(content) is not None \
-        and name == "g" + hashlib.sha256(content).hexdigest()[:16]
+        and name == glyph_name(content)
 
 
 def _save(key, drawing) -> None:

@@ -343,10 +343,15 @@ def glyph_form(d: str) -> tuple[str, bytes, tuple] | None:
     content = b"\n".join((*path, b"f"))
     hit = None
     if len(content) >= GLYPH_MIN_BYTES:
-        hit = ("g" + hashlib.sha256(content).hexdigest()[:16], content, path_bounds(path))
+        hit = (glyph_name(content), content, path_bounds(path))
     if len(_glyphs) < 50_000:
         _glyphs[d] = hit
     return hit
+
+
+def glyph_name(content: bytes) -> str:
+    """A glyph form's resource name: a hash of what it draws."""
+    return "g" + hashlib.sha256(content).hexdigest()[:16]
 
 
 def path_bounds(path: list[bytes]) -> tuple[float, float, float, float]:
