@@ -95,7 +95,7 @@ def draw_once(original, image, stream, width, height, style) -> None:
     forms = stream._resources["XObject"]  # one per document (its pages share it), or a group's own
     for name, (content, bbox) in glyphs.items():
         if name not in forms:
-            forms[name] = glyph_form(content, bbox, stream.compress)
+            forms[name] = glyph_xobject(content, bbox, stream.compress)
     stream.push_state()  # the replayed operators change colours and states that the stream does not track
     stream.stream.append(ops)
     stream.pop_state()
@@ -104,7 +104,7 @@ def draw_once(original, image, stream, width, height, style) -> None:
 _memo: dict = {}  # (uri hash, width, height) -> (operators, graphics states, glyph forms), while formulas_drawn_once lasts
 
 
-def glyph_form(content: bytes, bbox, compress: bool):
+def glyph_xobject(content: bytes, bbox, compress: bool):
     """The Form XObject that draws one glyph's outline (svgpath.glyph_form) in the graphics state it is used in."""
     import pydyf
     extra = pydyf.Dictionary({"Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array(bbox)})

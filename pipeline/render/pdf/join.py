@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .fonts import share_fonts
 from .save import save
+from .svgpath import GLYPH
 from .stamp import stamp_pages
 from .structure import TreeMerge
 
@@ -53,7 +54,7 @@ def join_parts(pdfs: list, parts: list, layout: dict, starts: dict, stamps: tupl
     return save(pdf)
 
 
-GLYPH_FORM = re.compile(r"/g[0-9a-f]{16}")  # svgpath.glyph_form's names
+GLYPH_FORM = re.compile("/" + GLYPH)  # svgpath's glyph forms, as resource names
 
 
 def share_glyph_forms(pdf) -> int:

@@ -48,7 +48,8 @@ PATH_TOKEN = re.compile(r"[\s,]*(?:([MLQCZ])|(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
 ARITY = {"M": 2, "L": 2, "Q": 4, "C": 6, "Z": 0}
 ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,200}")
 GLYPH_MIN_BYTES = 64  # a shorter outline costs less inline than as a form and its `Do`
-GLYPH_NAME = re.compile(rb"/(g[0-9a-f]{16}) Do")
+GLYPH = "g[0-9a-f]{16}"  # a glyph form's name (glyph_name): the join and the drawings' check find them by it
+GLYPH_NAME = re.compile(rb"/(%s) Do" % GLYPH.encode())
 
 
 class Unsupported(Exception):
